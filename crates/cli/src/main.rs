@@ -1,1 +1,86 @@
-fn main(){}
+//! `signet`: sign and verify blobs, keys and folders of downloads,
+//! compatible with cosign and openssl.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+mod env;
+mod hash;
+mod keyref;
+mod output;
+mod pkcs11;
+
+/// Sign and verify artifacts: cosign-compatible keys and signatures.
+#[derive(Parser)]
+#[command(name = "signet", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a key pair: P.key (cosign's encrypted PEM) and P.pub.
+    GenerateKeyPair(cmd::generate_key_pair::Args),
+    /// Convert a PEM private key (PKCS#8, SEC1, PKCS#1, encrypted) to signet/cosign format.
+    ImportKeyPair(cmd::import_key_pair::Args),
+    /// Print the public key (PEM) of a private key, public key or HSM key.
+    PublicKey(cmd::public_key::Args),
+    /// Sign a file (detached signature, base64 or DER, and optionally a bundle).
+    SignBlob(cmd::sign_blob::Args),
+    /// Verify a file against a detached signature or a bundle.
+    VerifyBlob(cmd::verify_blob::Args),
+    /// Verify every signature in a folder of downloads.
+    VerifyDir(cmd::verify_dir::Args),
+    /// Print version and crypto provider facts (FIPS mode).
+    Version(cmd::version::Args),
+    /// List the environment variables signet reads.
+    Env,
+}
+
+/// An error meaning "the check ran and said no": exit code 1, not 2.
+#[derive(Debug)]
+pub(crate) struct VerificationFailed;
+
+impl std::fmt::Display for VerificationFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("verification failed")
+    }
+}
+
+impl std::error::Error for VerificationFailed {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::GenerateKeyPair(a) => cmd::generate_key_pair::run(a),
+        Command::ImportKeyPair(a) => cmd::import_key_pair::run(a),
+        Command::PublicKey(a) => cmd::public_key::run(a),
+        Command::SignBlob(a) => cmd::sign_blob::run(a),
+        Command::VerifyBlob(a) => cmd::verify_blob::run(a),
+        Command::VerifyDir(a) => cmd::verify_dir::run(a),
+        Command::Version(a) => cmd::version::run(a),
+        Command::Env => {
+            env::print_table();
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("signet: {err:#}");
+            if err.chain().any(|e| e.is::<VerificationFailed>())
+                || err
+                    .chain()
+                    .any(|e| matches!(e.downcast_ref(), Some(signet_crypto::Error::InvalidSignature)))
+            {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
+        }
+    }
+}

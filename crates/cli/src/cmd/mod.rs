@@ -1,0 +1,58 @@
+//! One module per subcommand: an `Args` struct and `run(args)`.
+
+pub(crate) mod generate_key_pair;
+pub(crate) mod import_key_pair;
+pub(crate) mod public_key;
+pub(crate) mod sign_blob;
+pub(crate) mod verify_blob;
+pub(crate) mod verify_dir;
+pub(crate) mod version;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use signet_crypto::digest::Digest;
+use signet_crypto::{KeyAlgorithm, Message};
+
+/// What a key signs for a file: its digest (read once, streamed) or, for
+/// Ed25519, its bytes.
+pub(crate) enum Payload {
+    Digest(Digest),
+    Raw(Vec<u8>),
+}
+
+impl Payload {
+    /// Reads `path` (`-` for stdin) as `algorithm` needs it.
+    pub(crate) fn load(path: &Path, algorithm: KeyAlgorithm) -> Result<Self> {
+        let what = if path == Path::new("-") {
+            "standard input".to_owned()
+        } else {
+            path.display().to_string()
+        };
+        match algorithm.digest() {
+            Some(alg) => crate::hash::hash_path(path, alg)
+                .map(Self::Digest)
+                .with_context(|| format!("cannot read {what}")),
+            None => crate::hash::read_all(path)
+                .map(Self::Raw)
+                .with_context(|| format!("cannot read {what}")),
+        }
+    }
+
+    pub(crate) fn message(&self) -> Message<'_> {
+        match self {
+            Self::Digest(d) => Message::Digest(*d),
+            Self::Raw(r) => Message::Raw(r),
+        }
+    }
+
+    /// The digest of the content with `alg`, if it can be had without
+    /// reading the file again.
+    pub(crate) fn digest(&self, alg: signet_crypto::digest::DigestAlgorithm) -> Option<Digest> {
+        match self {
+            Self::Digest(d) if d.algorithm() == alg => Some(*d),
+            Self::Digest(_) => None,
+            Self::Raw(r) => Some(Digest::of(alg, r)),
+        }
+    }
+}

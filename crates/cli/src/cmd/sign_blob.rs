@@ -1,0 +1,103 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use signet_crypto::digest::DigestAlgorithm;
+use signet_types::bundle::{
+    Bundle, HashOutput, MEDIA_TYPE_V0_3, MessageSignature, PublicKeyIdentifier,
+    VerificationMaterial,
+};
+
+use super::Payload;
+use crate::keyref::load_signer;
+use crate::output::write_atomic;
+
+/// Encoding of a detached signature.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SignatureFormat {
+    /// Base64 text (cosign's `.sig`).
+    Base64,
+    /// Raw DER bytes (openssl's `.sig.bin`).
+    Der,
+}
+
+/// Arguments of `signet sign-blob`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Signing key: a path, env://VAR or a pkcs11: URI.
+    #[arg(long)]
+    key: String,
+    /// Write the signature to FILE (DER by default when FILE ends in .sig.bin).
+    #[arg(long, value_name = "FILE")]
+    output_signature: Option<PathBuf>,
+    /// Signature encoding.
+    #[arg(long, value_enum)]
+    signature_format: Option<SignatureFormat>,
+    /// Also write a Sigstore bundle (v0.3 JSON) to FILE.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
+    /// The file to sign (`-` for stdin).
+    file: PathBuf,
+}
+
+pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    let signer = load_signer(&args.key)?;
+    let algorithm = signer.public_key().algorithm();
+    let payload = Payload::load(&args.file, algorithm)?;
+    let signature = signer.sign(&payload.message())?;
+
+    if let Some(path) = &args.bundle {
+        let digest_alg = algorithm.digest().unwrap_or(DigestAlgorithm::Sha256);
+        let digest = payload.digest(digest_alg);
+        let bundle = Bundle {
+            media_type: MEDIA_TYPE_V0_3.to_owned(),
+            verification_material: VerificationMaterial {
+                public_key: Some(PublicKeyIdentifier {
+                    hint: signer.public_key().key_hint(),
+                }),
+                ..Default::default()
+            },
+            message_signature: Some(MessageSignature {
+                message_digest: digest.map(|d| HashOutput {
+                    algorithm: d.algorithm().bundle_name().to_owned(),
+                    digest: d.as_bytes().to_vec(),
+                }),
+                signature: signature.clone(),
+            }),
+            dsse_envelope: None,
+        };
+        write_atomic(path, bundle.to_json_pretty().as_bytes(), 0o644, true)?;
+        eprintln!("Wrote bundle to file {}", path.display());
+    }
+
+    match &args.output_signature {
+        Some(path) => {
+            let der_by_name = path.to_string_lossy().ends_with(".sig.bin");
+            let format = args.signature_format.unwrap_or(if der_by_name {
+                SignatureFormat::Der
+            } else {
+                SignatureFormat::Base64
+            });
+            let bytes = match format {
+                SignatureFormat::Der => signature,
+                // cosign writes base64 without a trailing newline to files.
+                SignatureFormat::Base64 => signet_types::b64::encode(&signature).into_bytes(),
+            };
+            write_atomic(path, &bytes, 0o644, true)?;
+            eprintln!("Signature written to {}", path.display());
+        }
+        None if args.bundle.is_none() || args.signature_format.is_some() => {
+            match args.signature_format.unwrap_or(SignatureFormat::Base64) {
+                SignatureFormat::Base64 => println!("{}", signet_types::b64::encode(&signature)),
+                SignatureFormat::Der => {
+                    use std::io::Write;
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&signature)?;
+                    out.flush()?;
+                }
+            }
+        }
+        None => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
