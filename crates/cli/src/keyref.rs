@@ -15,7 +15,7 @@ use crate::pkcs11;
 pub(crate) enum KeyRef {
     Path(PathBuf),
     Env(String),
-    Pkcs11(pkcs11::Uri),
+    Pkcs11(Box<pkcs11::Uri>),
 }
 
 impl KeyRef {
@@ -26,7 +26,7 @@ impl KeyRef {
             }
             Ok(Self::Env(var.to_owned()))
         } else if s.starts_with("pkcs11:") {
-            Ok(Self::Pkcs11(pkcs11::Uri::parse(s)?))
+            Ok(Self::Pkcs11(Box::new(pkcs11::Uri::parse(s)?)))
         } else if s.contains("://") {
             bail!("unsupported key reference {s:?}: use a file path, env://VAR or a pkcs11: URI")
         } else {
@@ -148,7 +148,7 @@ pub(crate) fn load_signer(key: &str) -> Result<Signer> {
 pub(crate) fn load_verifier(key: &str) -> Result<PublicKey> {
     let keyref = KeyRef::parse(key)?;
     if let KeyRef::Pkcs11(uri) = &keyref {
-        return Ok(pkcs11::HsmKey::open_public(uri)?);
+        return pkcs11::HsmKey::open_public(uri);
     }
     let what = keyref.describe();
     let bytes = keyref.material()?;
@@ -160,9 +160,9 @@ pub(crate) fn load_verifier(key: &str) -> Result<PublicKey> {
         Ok(label) if label.contains("PRIVATE KEY") => {
             Ok(open_private_pem(&bytes, &what)?.public_key().clone())
         }
-        Ok(label) => bail!(
-            "{what} holds a {label:?} PEM block; expected a PUBLIC KEY (or a private key)"
-        ),
+        Ok(label) => {
+            bail!("{what} holds a {label:?} PEM block; expected a PUBLIC KEY (or a private key)")
+        }
         Err(pem_err) => PublicKey::from_spki_der(&bytes)
             .map_err(|_| pem_err)
             .with_context(|| format!("cannot load public key {what}")),

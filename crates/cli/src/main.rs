@@ -42,6 +42,8 @@ enum Command {
 }
 
 /// An error meaning "the check ran and said no": exit code 1, not 2.
+/// Invalid and malformed signatures map to 1 as well; everything else
+/// (unreadable files, bad keys, bad arguments) is 2.
 #[derive(Debug)]
 pub(crate) struct VerificationFailed;
 
@@ -73,9 +75,15 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("signet: {err:#}");
             if err.chain().any(|e| e.is::<VerificationFailed>())
-                || err
-                    .chain()
-                    .any(|e| matches!(e.downcast_ref(), Some(signet_crypto::Error::InvalidSignature)))
+                || err.chain().any(|e| {
+                    matches!(
+                        e.downcast_ref(),
+                        Some(
+                            signet_crypto::Error::InvalidSignature
+                                | signet_crypto::Error::SignatureFormat(_)
+                        )
+                    )
+                })
             {
                 ExitCode::from(1)
             } else {

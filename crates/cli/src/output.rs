@@ -27,12 +27,14 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32, overwrite: bool
             .map_err(|e| e.error)
             .with_context(|| format!("cannot write {}", path.display()))?;
     } else {
-        tmp.persist_noclobber(path).map_err(|e| e.error).with_context(|| {
-            format!(
-                "{} already exists; remove it or pass --force to overwrite",
-                path.display()
-            )
-        })?;
+        tmp.persist_noclobber(path)
+            .map_err(|e| e.error)
+            .with_context(|| {
+                format!(
+                    "{} already exists; remove it or pass --force to overwrite",
+                    path.display()
+                )
+            })?;
     }
     Ok(())
 }

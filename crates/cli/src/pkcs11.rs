@@ -80,8 +80,11 @@ impl Uri {
                     uri.slot_id = Some(v.parse().context("pkcs11 URI slot-id is not a number")?)
                 }
                 "type" if v == "private" || v == "public" => {}
-                "library-manufacturer" | "library-description" | "library-version"
-                | "slot-description" | "slot-manufacturer" => {}
+                "library-manufacturer"
+                | "library-description"
+                | "library-version"
+                | "slot-description"
+                | "slot-manufacturer" => {}
                 other => bail!("unsupported pkcs11 URI attribute {other:?}"),
             }
         }
@@ -120,14 +123,17 @@ impl Uri {
         if let Some(p) = &self.module_path {
             return Ok(p.clone());
         }
-        env::first(&[env::SIGNET_PKCS11_MODULE_PATH, env::COSIGN_PKCS11_MODULE_PATH])
-            .map(|(_, v)| v.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                anyhow!(
-                    "no PKCS#11 module: add ?module-path=/path/to/module.so to the URI or set {}",
-                    env::SIGNET_PKCS11_MODULE_PATH
-                )
-            })
+        env::first(&[
+            env::SIGNET_PKCS11_MODULE_PATH,
+            env::COSIGN_PKCS11_MODULE_PATH,
+        ])
+        .map(|(_, v)| v.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            anyhow!(
+                "no PKCS#11 module: add ?module-path=/path/to/module.so to the URI or set {}",
+                env::SIGNET_PKCS11_MODULE_PATH
+            )
+        })
     }
 
     fn pin(&self) -> Result<Zeroizing<String>> {
@@ -138,13 +144,16 @@ impl Uri {
             let path = src.strip_prefix("file:").unwrap_or(src);
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read pin-source {path}"))?;
-            return Ok(Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned()));
+            return Ok(Zeroizing::new(
+                text.trim_end_matches(['\r', '\n']).to_owned(),
+            ));
         }
         if let Some((_, v)) = env::first(&[env::SIGNET_PKCS11_PIN, env::COSIGN_PKCS11_PIN]) {
             return Ok(Zeroizing::new(v.to_string_lossy().into_owned()));
         }
         if std::io::stdin().is_terminal() {
-            let pin = crate::keyref::prompt(crate::keyref::Purpose::Open, "Enter PKCS#11 user PIN")?;
+            let pin =
+                crate::keyref::prompt(crate::keyref::Purpose::Open, "Enter PKCS#11 user PIN")?;
             return Ok(Zeroizing::new(String::from_utf8_lossy(&pin).into_owned()));
         }
         bail!(
@@ -174,11 +183,14 @@ pub(crate) struct HsmKey {
 
 fn open_session(uri: &Uri, login: bool) -> Result<Session> {
     let module = uri.module()?;
-    let ctx = Pkcs11::new(&module).with_context(|| format!("cannot load PKCS#11 module {module}"))?;
+    let ctx =
+        Pkcs11::new(&module).with_context(|| format!("cannot load PKCS#11 module {module}"))?;
     ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
         .context("cannot initialise the PKCS#11 module")?;
     let slot = find_slot(&ctx, uri)?;
-    let session = ctx.open_ro_session(slot).context("cannot open a PKCS#11 session")?;
+    let session = ctx
+        .open_ro_session(slot)
+        .context("cannot open a PKCS#11 session")?;
     if login {
         let pin = uri.pin()?;
         session
@@ -189,7 +201,9 @@ fn open_session(uri: &Uri, login: bool) -> Result<Session> {
 }
 
 fn find_slot(ctx: &Pkcs11, uri: &Uri) -> Result<Slot> {
-    let slots = ctx.get_slots_with_token().context("cannot list PKCS#11 slots")?;
+    let slots = ctx
+        .get_slots_with_token()
+        .context("cannot list PKCS#11 slots")?;
     let mut seen = Vec::new();
     for slot in slots {
         if uri.slot_id.is_some_and(|id| id != slot.id()) {
@@ -206,7 +220,10 @@ fn find_slot(ctx: &Pkcs11, uri: &Uri) -> Result<Slot> {
                 .manufacturer
                 .as_deref()
                 .is_none_or(|m| m == info.manufacturer_id().trim())
-            && uri.model.as_deref().is_none_or(|m| m == info.model().trim());
+            && uri
+                .model
+                .as_deref()
+                .is_none_or(|m| m == info.model().trim());
         if matches {
             return Ok(slot);
         }
@@ -215,7 +232,11 @@ fn find_slot(ctx: &Pkcs11, uri: &Uri) -> Result<Slot> {
     bail!(
         "no PKCS#11 token matches {} (tokens present: {})",
         uri.describe(),
-        if seen.is_empty() { "none".to_owned() } else { seen.join(", ") }
+        if seen.is_empty() {
+            "none".to_owned()
+        } else {
+            seen.join(", ")
+        }
     )
 }
 
@@ -262,7 +283,11 @@ fn read_public(session: &Session, uri: &Uri) -> Result<PublicKey> {
     let attrs = session
         .get_attributes(
             handle,
-            &[AttributeType::KeyType, AttributeType::EcParams, AttributeType::EcPoint],
+            &[
+                AttributeType::KeyType,
+                AttributeType::EcParams,
+                AttributeType::EcPoint,
+            ],
         )
         .context("cannot read the public key attributes")?;
     let (mut params, mut point, mut key_type) = (None, None, None);

@@ -29,7 +29,8 @@ impl Drop for Block {
     }
 }
 
-/// Decodes the first PEM block in `text`.
+/// Decodes the first PEM block in `text`, skipping the `EC PARAMETERS`
+/// block `openssl ecparam -genkey` writes before the key.
 pub fn decode_first(text: &[u8]) -> Result<Block> {
     let text = std::str::from_utf8(text)
         .map_err(|_| Error::Pem("the file is binary, not PEM text (is it DER?)".into()))?;
@@ -42,6 +43,9 @@ pub fn decode_first(text: &[u8]) -> Result<Block> {
             let Some(label) = rest.strip_suffix("-----") else {
                 return Err(Error::Pem(format!("malformed BEGIN line {line:?}")));
             };
+            if label == "EC PARAMETERS" {
+                continue;
+            }
             break label.to_owned();
         }
     };
@@ -108,6 +112,19 @@ mod tests {
     }
 
     #[test]
+    fn skips_ec_parameters() {
+        let text = format!(
+            "{}{}",
+            encode("EC PARAMETERS", b"\x06\x08"),
+            encode("EC PRIVATE KEY", b"k")
+        );
+        assert_eq!(
+            decode_first(text.as_bytes()).unwrap().label,
+            "EC PRIVATE KEY"
+        );
+    }
+
+    #[test]
     fn errors_say_what_is_wrong() {
         let pem = encode("PUBLIC KEY", b"abcdef");
         let truncated = &pem[..pem.len() - 10];
@@ -115,9 +132,16 @@ mod tests {
         assert!(err.contains("truncated"), "{err}");
         let err = decode_first(b"hello").unwrap_err().to_string();
         assert!(err.contains("BEGIN"), "{err}");
-        let err = decode_first(&[0x30, 0x82, 0xff, 0xfe]).unwrap_err().to_string();
+        let err = decode_first(&[0x30, 0x82, 0xff, 0xfe])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("binary"), "{err}");
         let bad = "-----BEGIN X-----\n!!!!\n-----END X-----\n";
-        assert!(decode_first(bad.as_bytes()).unwrap_err().to_string().contains("base64"));
+        assert!(
+            decode_first(bad.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("base64")
+        );
     }
 }

@@ -78,7 +78,9 @@ mod b64 {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
-        STANDARD.decode(text.trim()).map_err(serde::de::Error::custom)
+        STANDARD
+            .decode(text.trim())
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -157,7 +159,10 @@ pub fn open(document: &[u8], password: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     let key = derive_key(password, &doc.kdf.salt, log_n)?;
     let cipher = XSalsa20Poly1305::new(key.as_ref().into());
     cipher
-        .decrypt(Nonce::from_slice(&doc.cipher.nonce), doc.ciphertext.as_slice())
+        .decrypt(
+            Nonce::from_slice(&doc.cipher.nonce),
+            doc.ciphertext.as_slice(),
+        )
         .map(Zeroizing::new)
         .map_err(|_| Error::WrongPassword)
 }
@@ -170,7 +175,9 @@ mod tests {
     fn seal_open_round_trip_and_wrong_password() {
         let sealed = seal(b"secret der", b"pw", ScryptCost::Legacy, [7; 32], [9; 24]).unwrap();
         let text = String::from_utf8(sealed.clone()).unwrap();
-        assert!(text.starts_with(r#"{"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":"#));
+        assert!(
+            text.starts_with(r#"{"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":"#)
+        );
         assert_eq!(open(&sealed, b"pw").unwrap().as_slice(), b"secret der");
         assert!(matches!(open(&sealed, b"px"), Err(Error::WrongPassword)));
     }

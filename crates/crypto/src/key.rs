@@ -198,7 +198,9 @@ impl PrivateKey {
                 .parameters_oid()
                 .map_err(|_| Error::Key("EC key without a named curve".into()))?;
             let algorithm = curve_algorithm(curve)?;
-            let alg = algorithm.ecdsa_signing().ok_or(Error::Provider("not ecdsa"))?;
+            let alg = algorithm
+                .ecdsa_signing()
+                .ok_or(Error::Provider("not ecdsa"))?;
             let kp = EcdsaKeyPair::from_pkcs8(alg, der).map_err(rejected("EC private key"))?;
             Self::from_ecdsa(algorithm, kp)
         } else if oid == OID_ED25519 {
@@ -312,7 +314,9 @@ impl PrivateKey {
             KeyAlgorithm::EcdsaP384,
             KeyAlgorithm::EcdsaP521,
         ] {
-            let alg = algorithm.ecdsa_signing().ok_or(Error::Provider("not ecdsa"))?;
+            let alg = algorithm
+                .ecdsa_signing()
+                .ok_or(Error::Provider("not ecdsa"))?;
             if let Ok(kp) = EcdsaKeyPair::from_private_key_der(alg, der) {
                 return Self::from_ecdsa(algorithm, kp);
             }
@@ -447,10 +451,12 @@ impl PublicKey {
         } else if oid == OID_RSA {
             KeyAlgorithm::Rsa
         } else {
-            return Err(Error::Key(format!("unsupported public key algorithm {oid}")));
+            return Err(Error::Key(format!(
+                "unsupported public key algorithm {oid}"
+            )));
         };
-        let parsed = ParsedPublicKey::new(algorithm.verification(), der)
-            .map_err(rejected("public key"))?;
+        let parsed =
+            ParsedPublicKey::new(algorithm.verification(), der).map_err(rejected("public key"))?;
         Ok(Self {
             algorithm,
             spki: der.to_vec(),

@@ -18,12 +18,11 @@ pub fn decode_signature_file(bytes: &[u8]) -> Result<Vec<u8>> {
     let looks_b64 = text
         .iter()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\r' | b'\n'));
-    if looks_b64 {
-        if let Ok(decoded) = signet_b64_decode(text) {
-            if !decoded.is_empty() {
-                return Ok(decoded);
-            }
-        }
+    if looks_b64
+        && let Ok(decoded) = signet_b64_decode(text)
+        && !decoded.is_empty()
+    {
+        return Ok(decoded);
     }
     Ok(bytes.to_vec())
 }
@@ -125,7 +124,7 @@ fn push_der_len(out: &mut Vec<u8>, len: usize) {
 
 /// Converts a fixed-width `r‖s` ECDSA signature (what PKCS#11 returns) to DER.
 pub fn ecdsa_fixed_to_der(fixed: &[u8]) -> Result<Vec<u8>> {
-    if fixed.is_empty() || fixed.len() % 2 != 0 || fixed.len() > 2 * 66 {
+    if fixed.is_empty() || !fixed.len().is_multiple_of(2) || fixed.len() > 2 * 66 {
         return Err(Error::SignatureFormat(format!(
             "a fixed-width ECDSA signature has an even length up to 132 bytes, got {}",
             fixed.len()
@@ -163,7 +162,10 @@ mod tests {
         let der = ecdsa_fixed_to_der(&[5u8; 64]).unwrap();
         assert_eq!(decode_signature_file(&der).unwrap(), der);
         let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &der);
-        assert_eq!(decode_signature_file(format!("{b64}\n").as_bytes()).unwrap(), der);
+        assert_eq!(
+            decode_signature_file(format!("{b64}\n").as_bytes()).unwrap(),
+            der
+        );
         assert!(!is_der_ecdsa(&der[..der.len() - 1]), "truncated");
         assert!(decode_signature_file(b"  \n").is_err());
     }

@@ -293,8 +293,16 @@ mod tests {
         let mut parsed = 0;
         for entry in entries {
             let path = entry.unwrap().path().join("bundle.sigstore.json");
-            let Ok(bytes) = std::fs::read(&path) else { continue };
-            let name = path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let name = path
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
             let result = Bundle::from_json(&bytes);
             let must_fail_parse = matches!(
                 name.as_str(),

@@ -36,8 +36,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let key = PrivateKey::generate(algorithm).context("key generation failed")?;
     let pem = zeroize::Zeroizing::new(key.to_encrypted_pem(&password)?);
     write_atomic(&key_path, pem.as_bytes(), 0o600, args.force)?;
-    if let Err(e) = write_atomic(&pub_path, key.public_key().to_pem().as_bytes(), 0o644, args.force)
-    {
+    if let Err(e) = write_atomic(
+        &pub_path,
+        key.public_key().to_pem().as_bytes(),
+        0o644,
+        args.force,
+    ) {
         // Leave no half-made pair behind.
         let _ = std::fs::remove_file(&key_path);
         return Err(e);

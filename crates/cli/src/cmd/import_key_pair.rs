@@ -15,7 +15,12 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     key: String,
     /// Write PREFIX.key and PREFIX.pub.
-    #[arg(long, short = 'o', default_value = "import-signet", value_name = "PREFIX")]
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "import-signet",
+        value_name = "PREFIX"
+    )]
     output_key_prefix: String,
     /// Overwrite existing key files.
     #[arg(long)]
@@ -57,8 +62,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let password = password(Purpose::Create)?;
     let pem = zeroize::Zeroizing::new(key.to_encrypted_pem(&password)?);
     write_atomic(&key_path, pem.as_bytes(), 0o600, args.force)?;
-    if let Err(e) = write_atomic(&pub_path, key.public_key().to_pem().as_bytes(), 0o644, args.force)
-    {
+    if let Err(e) = write_atomic(
+        &pub_path,
+        key.public_key().to_pem().as_bytes(),
+        0o644,
+        args.force,
+    ) {
         let _ = std::fs::remove_file(&key_path);
         return Err(e);
     }

@@ -79,8 +79,9 @@ fn read_bundle(path: &Path, key: &PublicKey, ignore_tlog: bool) -> Result<Eviden
     };
     let claimed_digest = match ms.message_digest {
         Some(d) => Some((
-            DigestAlgorithm::from_bundle_name(&d.algorithm)
-                .ok_or_else(|| anyhow!("unsupported digest algorithm {:?} in bundle", d.algorithm))?,
+            DigestAlgorithm::from_bundle_name(&d.algorithm).ok_or_else(|| {
+                anyhow!("unsupported digest algorithm {:?} in bundle", d.algorithm)
+            })?,
             d.digest,
         )),
         None => None,
@@ -99,8 +100,8 @@ fn read_legacy_bundle(
     let sig = value["base64Signature"]
         .as_str()
         .ok_or_else(|| anyhow!("base64Signature is not a string"))?;
-    let signature =
-        signet_types::b64::decode(sig).map_err(|e| anyhow!("base64Signature is not base64: {e}"))?;
+    let signature = signet_types::b64::decode(sig)
+        .map_err(|e| anyhow!("base64Signature is not base64: {e}"))?;
     if let Some(cert) = value.get("cert").and_then(|c| c.as_str()) {
         let pem = signet_types::b64::decode(cert).unwrap_or_else(|_| cert.as_bytes().to_vec());
         match PublicKey::from_pem(&pem) {

@@ -81,9 +81,17 @@ struct Job {
 
 /// Files that are neither data nor signatures: keys and bundles.
 fn is_side_file(name: &str) -> bool {
-    [".pub", ".pem", ".key", ".crt", ".asc", ".bundle", ".sigstore.json"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    [
+        ".pub",
+        ".pem",
+        ".key",
+        ".crt",
+        ".asc",
+        ".bundle",
+        ".sigstore.json",
+    ]
+    .iter()
+    .any(|ext| name.ends_with(ext))
 }
 
 fn strip_suffix_os(name: &Path, suffix: &str) -> Option<PathBuf> {
@@ -193,7 +201,11 @@ fn plan(files: &BTreeMap<PathBuf, u64>, key_file: Option<&Path>) -> (Vec<Job>, V
             signed.insert(f.clone());
         }
         jobs.push(Job {
-            size: found.as_ref().and_then(|f| files.get(f)).copied().unwrap_or(0),
+            size: found
+                .as_ref()
+                .and_then(|f| files.get(f))
+                .copied()
+                .unwrap_or(0),
             sig: name.clone(),
             data: found,
             data_name,
@@ -253,16 +265,14 @@ fn check(dir: &Path, job: &Job, key: &PublicKey, buf: &mut [u8]) -> (Status, Opt
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let key = load_verifier(&args.key)?;
     let (files, problems) = list_files(&args.dir, args.recursive)?;
-    let key_file = std::fs::canonicalize(&args.key)
-        .ok()
-        .and_then(|k| {
-            std::fs::canonicalize(&args.dir)
-                .ok()
-                .and_then(|d| k.strip_prefix(d).ok().map(Path::to_path_buf))
-        });
+    let key_file = std::fs::canonicalize(&args.key).ok().and_then(|k| {
+        std::fs::canonicalize(&args.dir)
+            .ok()
+            .and_then(|d| k.strip_prefix(d).ok().map(Path::to_path_buf))
+    });
     let (mut jobs, unsigned) = plan(&files, key_file.as_deref());
     // Largest first keeps the workers busy to the end.
-    jobs.sort_by(|a, b| b.size.cmp(&a.size));
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.size));
 
     let workers = args
         .jobs
@@ -355,7 +365,10 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                 eprintln!("signet: {p}");
             }
             if rows.is_empty() {
-                eprintln!("signet: no signatures or data files found in {}", args.dir.display());
+                eprintln!(
+                    "signet: no signatures or data files found in {}",
+                    args.dir.display()
+                );
             }
         }
     }
@@ -394,14 +407,22 @@ mod tests {
         let (jobs, unsigned) = plan(&f, None);
         let pairs: Vec<(String, String)> = jobs
             .iter()
-            .map(|j| (j.sig.display().to_string(), j.data_name.display().to_string()))
+            .map(|j| {
+                (
+                    j.sig.display().to_string(),
+                    j.data_name.display().to_string(),
+                )
+            })
             .collect();
         assert!(pairs.contains(&("a.sig.bin".into(), "a.zst".into())));
         assert!(pairs.contains(&("b.sig.bin".into(), "b.iso".into())));
         assert!(pairs.contains(&("c.tar.sig.bin".into(), "c.tar".into())));
         assert!(pairs.contains(&("d.txt.sig".into(), "d.txt".into())));
         assert!(pairs.contains(&("e.sig.bin".into(), "e.zst".into())));
-        assert!(jobs.iter().any(|j| j.data.is_none() && j.sig == Path::new("e.sig.bin")));
+        assert!(
+            jobs.iter()
+                .any(|j| j.data.is_none() && j.sig == Path::new("e.sig.bin"))
+        );
         assert_eq!(unsigned, vec![PathBuf::from("lonely.bin")]);
     }
 }

@@ -13,7 +13,11 @@ pub(crate) struct Args {
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let fips = signet_crypto::fips_mode();
     let version = env!("CARGO_PKG_VERSION");
-    let build = if cfg!(feature = "fips") { "fips" } else { "default" };
+    let build = if cfg!(feature = "fips") {
+        "fips"
+    } else {
+        "default"
+    };
     if args.json {
         println!(
             "{}",

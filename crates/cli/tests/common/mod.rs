@@ -1,0 +1,79 @@
+//! Helpers for tests that run the `signet` binary in a temporary folder.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors");
+
+pub fn vector(rel: &str) -> PathBuf {
+    let p = Path::new(VECTORS).join(rel);
+    assert!(p.exists(), "missing vector {}", p.display());
+    p
+}
+
+/// `signet` with a clean environment: no password variables, stdin a pipe.
+pub fn signet(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("signet").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("SIGNET_PASSWORD")
+        .env_remove("COSIGN_PASSWORD")
+        .env_remove("SIGNET_IMPORT_PASSWORD")
+        .write_stdin("");
+    cmd
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(cmd: &mut Command) -> Out {
+    let out = cmd.output().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Generates `signet.key`/`signet.pub` with password `pw` in `dir`.
+pub fn keypair(dir: &Path, prefix: &str) {
+    let o = run(signet(dir).env("SIGNET_PASSWORD", "pw").args([
+        "generate-key-pair",
+        "--output-key-prefix",
+        prefix,
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}
+
+/// Runs an external peer tool; `None` (test skipped with a message) when it
+/// is not installed, except under CI, where a missing peer fails the test.
+pub fn peer(tool: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "peer tool {tool} is required under CI (.ci/run installs it)"
+        );
+        eprintln!("SKIP: peer tool {tool} not installed (bash .ci/run installs it)");
+    }
+    found
+}
+
+pub fn sh(dir: &Path, program: &str, args: &[&str]) -> Out {
+    let out = std::process::Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
