@@ -288,9 +288,11 @@ impl PrivateKey {
                 let info = pkcs8::EncryptedPrivateKeyInfo::from_der(&block.contents)
                     .map_err(|e| Error::Key(format!("malformed encrypted PKCS#8 key: {e}")))?;
                 let doc = info.decrypt(password).map_err(|e| match e {
-                    pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
-                        Error::WrongPassword
-                    }
+                    // pkcs5 reports a bad padding (a wrong password) as
+                    // DecryptFailed or EncryptFailed depending on the path.
+                    pkcs8::Error::EncryptedPrivateKey(
+                        pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed,
+                    ) => Error::WrongPassword,
                     other => Error::Key(format!("cannot decrypt PKCS#8 key: {other}")),
                 })?;
                 // A wrong password that happens to pass the padding check
