@@ -1,0 +1,1 @@
+MEQCIApo9esRaA0wdV96iBpiEEsR1IncgyXCBwTZBuUoA7V+AiB43b2zv40ycD9CuY+FDip7HmjyKDl6d/e+h4/1siJ7yQ==
