@@ -14,24 +14,77 @@ fn fips_mode_round_trip() {
     assert!(o.stdout.contains("FIPS mode: on"), "{}", o.stdout);
     std::fs::write(d.join("f.zst"), vec![9u8; 6 << 20]).unwrap();
     for ty in ["ecdsa-p256", "ecdsa-p384"] {
-        let o = run(signet(d)
-            .env("SIGNET_PASSWORD", "pw")
-            .args(["generate-key-pair", "--type", ty, "--output-key-prefix", ty]));
+        let o = run(signet(d).env("SIGNET_PASSWORD", "pw").args([
+            "generate-key-pair",
+            "--type",
+            ty,
+            "--output-key-prefix",
+            ty,
+        ]));
         assert_eq!(o.code, 0, "{}", o.stderr);
         let o = run(signet(d).env("SIGNET_PASSWORD", "pw").args([
-            "sign-blob", "--key", &format!("{ty}.key"), "--output-signature", "f.sig.bin", "--bundle", "f.json", "f.zst",
+            "sign-blob",
+            "--key",
+            &format!("{ty}.key"),
+            "--output-signature",
+            "f.sig.bin",
+            "--bundle",
+            "f.json",
+            "f.zst",
         ]));
         assert_eq!(o.code, 0, "{ty}: {}", o.stderr);
-        let o = run(signet(d).args(["verify-blob", "--key", &format!("{ty}.pub"), "--signature", "f.sig.bin", "f.zst"]));
-        assert_eq!((o.code, o.stdout.as_str()), (0, "Verified OK\n"), "{ty}: {}", o.stderr);
-        let o = run(signet(d).args(["verify-blob", "--key", &format!("{ty}.pub"), "--bundle", "f.json", "f.zst"]));
+        let o = run(signet(d).args([
+            "verify-blob",
+            "--key",
+            &format!("{ty}.pub"),
+            "--signature",
+            "f.sig.bin",
+            "f.zst",
+        ]));
+        assert_eq!(
+            (o.code, o.stdout.as_str()),
+            (0, "Verified OK\n"),
+            "{ty}: {}",
+            o.stderr
+        );
+        let o = run(signet(d).args([
+            "verify-blob",
+            "--key",
+            &format!("{ty}.pub"),
+            "--bundle",
+            "f.json",
+            "f.zst",
+        ]));
         assert_eq!(o.code, 0, "{ty}: {}", o.stderr);
         std::fs::write(d.join("g"), b"other").unwrap();
-        let o = run(signet(d).args(["verify-blob", "--key", &format!("{ty}.pub"), "--signature", "f.sig.bin", "g"]));
+        let o = run(signet(d).args([
+            "verify-blob",
+            "--key",
+            &format!("{ty}.pub"),
+            "--signature",
+            "f.sig.bin",
+            "g",
+        ]));
         assert_eq!(o.code, 1);
         if peer("openssl").is_some() {
-            let dgst = if ty == "ecdsa-p256" { "-sha256" } else { "-sha384" };
-            let o = sh(d, "openssl", &["dgst", dgst, "-verify", &format!("{ty}.pub"), "-signature", "f.sig.bin", "f.zst"]);
+            let dgst = if ty == "ecdsa-p256" {
+                "-sha256"
+            } else {
+                "-sha384"
+            };
+            let o = sh(
+                d,
+                "openssl",
+                &[
+                    "dgst",
+                    dgst,
+                    "-verify",
+                    &format!("{ty}.pub"),
+                    "-signature",
+                    "f.sig.bin",
+                    "f.zst",
+                ],
+            );
             assert_eq!(o.stdout.trim(), "Verified OK", "{}", o.stderr);
         }
     }
