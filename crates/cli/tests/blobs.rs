@@ -1,4 +1,5 @@
 //! sign-blob and verify-blob: formats, bundles, failures.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 

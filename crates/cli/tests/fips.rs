@@ -1,5 +1,6 @@
 //! Built only with `--features fips`: the FIPS module is active and a
 //! sign/verify round trip works in FIPS mode (CI runs this).
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 #![cfg(feature = "fips")]
 
 mod common;

@@ -1,4 +1,5 @@
 //! Key generation, import and loading through the CLI.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 

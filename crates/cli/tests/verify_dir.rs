@@ -1,4 +1,5 @@
 //! verify-dir on folders built here: exact lines, summary and exit codes.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Published cosign and sigstore-rs key files (passwords from
 //! `shared/vectors/MANIFEST.md`) load and sign.
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] fns
 
 use signet_crypto::{Error, KeyAlgorithm, Message, PrivateKey, PublicKey};
 
