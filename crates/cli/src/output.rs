@@ -50,3 +50,44 @@ fn set_mode(file: &std::fs::File, mode: u32) -> Result<()> {
 fn set_mode(_file: &std::fs::File, _mode: u32) -> Result<()> {
     Ok(())
 }
+
+/// The two files of a key pair: `PREFIX.key` (0600) and `PREFIX.pub`.
+pub(crate) struct KeyPairFiles {
+    key: std::path::PathBuf,
+    public: std::path::PathBuf,
+    force: bool,
+}
+
+impl KeyPairFiles {
+    /// Names the files; without `force`, fails early if either exists.
+    pub(crate) fn new(prefix: &str, force: bool) -> Result<Self> {
+        let files = Self {
+            key: format!("{prefix}.key").into(),
+            public: format!("{prefix}.pub").into(),
+            force,
+        };
+        if !force {
+            for p in [&files.key, &files.public] {
+                if p.exists() {
+                    anyhow::bail!("{} already exists; pass --force to overwrite", p.display());
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// Writes the key in cosign's encrypted format and its public key;
+    /// leaves no half-made pair behind.
+    pub(crate) fn write(&self, key: &signet_crypto::PrivateKey, password: &[u8]) -> Result<()> {
+        let pem = zeroize::Zeroizing::new(key.to_encrypted_pem(password)?);
+        write_atomic(&self.key, pem.as_bytes(), 0o600, self.force)?;
+        let public = key.public_key().to_pem();
+        if let Err(e) = write_atomic(&self.public, public.as_bytes(), 0o644, self.force) {
+            let _ = std::fs::remove_file(&self.key);
+            return Err(e);
+        }
+        eprintln!("Private key written to {}", self.key.display());
+        eprintln!("Public key written to {}", self.public.display());
+        Ok(())
+    }
+}

@@ -255,20 +255,6 @@ fn find_one(session: &Session, uri: &Uri, class: ObjectClass, what: &str) -> Res
     }
 }
 
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
 /// Strips the DER OCTET STRING that PKCS#11 wraps around `CKA_EC_POINT`.
 fn unwrap_ec_point(point: &[u8]) -> &[u8] {
     match point {
@@ -305,15 +291,8 @@ fn read_public(session: &Session, uri: &Uri) -> Result<PublicKey> {
     let (params, point) = params
         .zip(point)
         .ok_or_else(|| anyhow!("the token did not return CKA_EC_PARAMS and CKA_EC_POINT"))?;
-    // SPKI: SEQUENCE { SEQUENCE { id-ecPublicKey, namedCurve }, BIT STRING point }
-    const ID_EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    let mut alg = ID_EC_PUBLIC_KEY.to_vec();
-    alg.extend_from_slice(&params);
-    let mut bits = vec![0u8];
-    bits.extend_from_slice(unwrap_ec_point(&point));
-    let mut body = der_tlv(0x30, &alg);
-    body.extend_from_slice(&der_tlv(0x03, &bits));
-    PublicKey::from_spki_der(&der_tlv(0x30, &body)).context("the token's public key is not usable")
+    PublicKey::from_ec_point(&params, unwrap_ec_point(&point))
+        .context("the token's public key is not usable")
 }
 
 impl HsmKey {

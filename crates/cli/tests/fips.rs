@@ -73,20 +73,10 @@ fn fips_mode_round_trip() {
             } else {
                 "-sha384"
             };
-            let o = sh(
-                d,
-                "openssl",
-                &[
-                    "dgst",
-                    dgst,
-                    "-verify",
-                    &format!("{ty}.pub"),
-                    "-signature",
-                    "f.sig.bin",
-                    "f.zst",
-                ],
+            assert!(
+                openssl_verifies(d, dgst, &format!("{ty}.pub"), "f.sig.bin", "f.zst"),
+                "openssl rejects our {ty} signature made in FIPS mode"
             );
-            assert_eq!(o.stdout.trim(), "Verified OK", "{}", o.stderr);
         }
     }
 }

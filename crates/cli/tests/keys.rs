@@ -323,3 +323,74 @@ fn version_reports_fips_mode() {
     };
     assert!(o.stdout.contains(expect), "{}", o.stdout);
 }
+
+/// Runs `signet ARGS` on a pseudo-terminal (util-linux `script`), typing
+/// `lines` one by one after a pause each.
+fn on_terminal(dir: &std::path::Path, args: &str, lines: &[&str]) -> Out {
+    use std::io::Write;
+    let bin = assert_cmd::cargo::cargo_bin("signet");
+    let mut child = std::process::Command::new("script")
+        .current_dir(dir)
+        .env_remove("SIGNET_PASSWORD")
+        .env_remove("COSIGN_PASSWORD")
+        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for line in lines {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        writeln!(stdin, "{line}").unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn terminal_prompts_with_confirmation() {
+    if peer("script").is_none() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let o = on_terminal(
+        t.path(),
+        "generate-key-pair --output-key-prefix t",
+        &["typed", "typed"],
+    );
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(
+        o.stdout.contains("Enter password for private key again"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        !o.stdout.contains("typed"),
+        "the password is not echoed: {}",
+        o.stdout
+    );
+    let o = on_terminal(
+        t.path(),
+        "generate-key-pair --output-key-prefix u",
+        &["typed", "other"],
+    );
+    assert_eq!(o.code, 2);
+    assert!(o.stdout.contains("passwords do not match"), "{}", o.stdout);
+    assert!(!t.path().join("u.key").exists());
+    // The typed password opens the key.
+    std::fs::write(t.path().join("f"), b"x").unwrap();
+    let o = run(signet(t.path()).env("SIGNET_PASSWORD", "typed").args([
+        "sign-blob",
+        "--key",
+        "t.key",
+        "f",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}

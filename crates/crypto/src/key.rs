@@ -466,6 +466,26 @@ impl PublicKey {
         })
     }
 
+    /// Builds an EC public key from a DER `namedCurve` OID and an uncompressed
+    /// point, as PKCS#11 tokens return them (`CKA_EC_PARAMS`, `CKA_EC_POINT`
+    /// without its OCTET STRING wrapper).
+    pub fn from_ec_point(named_curve_der: &[u8], point: &[u8]) -> Result<Self> {
+        let parameters = AnyRef::from_der(named_curve_der)
+            .map_err(|e| Error::Key(format!("EC parameters are not a named curve: {e}")))?;
+        let info = SubjectPublicKeyInfoRef {
+            algorithm: AlgorithmIdentifierRef {
+                oid: OID_EC,
+                parameters: Some(parameters),
+            },
+            subject_public_key: pkcs8::der::asn1::BitStringRef::from_bytes(point)
+                .map_err(|e| Error::Key(format!("EC point: {e}")))?,
+        };
+        let der = info
+            .to_der()
+            .map_err(|e| Error::Key(format!("EC public key: {e}")))?;
+        Self::from_spki_der(&der)
+    }
+
     /// Parses a `PUBLIC KEY` PEM.
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         let block = armor::decode_first(pem)?;
@@ -584,6 +604,20 @@ mod tests {
     #[test]
     fn ed25519() {
         round_trip(KeyAlgorithm::Ed25519);
+    }
+
+    #[test]
+    fn ec_point_rebuilds_the_same_key() {
+        let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let spki = key.public_key().spki_der();
+        // P-256 SPKI: 30 59 30 13 <ecPublicKey OID, 9 bytes> <curve OID, 10
+        // bytes at 13..23> 03 42 00 <point at 26..>.
+        let curve = &spki[13..23];
+        assert_eq!(curve[0], 0x06, "OID tag");
+        let rebuilt = PublicKey::from_ec_point(curve, &spki[26..]).unwrap();
+        assert_eq!(&rebuilt, key.public_key());
+        assert!(PublicKey::from_ec_point(b"\x05\x00", &spki[26..]).is_err());
+        assert!(PublicKey::from_ec_point(curve, &spki[26..40]).is_err());
     }
 
     #[test]

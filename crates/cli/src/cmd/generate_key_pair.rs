@@ -1,11 +1,10 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use signet_crypto::{KeyAlgorithm, PrivateKey};
 
 use crate::keyref::{Purpose, password};
-use crate::output::write_atomic;
+use crate::output::KeyPairFiles;
 
 /// Arguments of `signet generate-key-pair`.
 #[derive(clap::Args)]
@@ -23,30 +22,9 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let algorithm: KeyAlgorithm = args.key_type.parse()?;
-    let key_path = PathBuf::from(format!("{}.key", args.output_key_prefix));
-    let pub_path = PathBuf::from(format!("{}.pub", args.output_key_prefix));
-    if !args.force {
-        for p in [&key_path, &pub_path] {
-            if p.exists() {
-                anyhow::bail!("{} already exists; pass --force to overwrite", p.display());
-            }
-        }
-    }
+    let files = KeyPairFiles::new(&args.output_key_prefix, args.force)?;
     let password = password(Purpose::Create)?;
     let key = PrivateKey::generate(algorithm).context("key generation failed")?;
-    let pem = zeroize::Zeroizing::new(key.to_encrypted_pem(&password)?);
-    write_atomic(&key_path, pem.as_bytes(), 0o600, args.force)?;
-    if let Err(e) = write_atomic(
-        &pub_path,
-        key.public_key().to_pem().as_bytes(),
-        0o644,
-        args.force,
-    ) {
-        // Leave no half-made pair behind.
-        let _ = std::fs::remove_file(&key_path);
-        return Err(e);
-    }
-    eprintln!("Private key written to {}", key_path.display());
-    eprintln!("Public key written to {}", pub_path.display());
+    files.write(&key, &password)?;
     Ok(ExitCode::SUCCESS)
 }

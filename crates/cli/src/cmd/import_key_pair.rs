@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -6,7 +5,7 @@ use signet_crypto::PrivateKey;
 
 use crate::env;
 use crate::keyref::{KeyRef, Purpose, password, prompt};
-use crate::output::write_atomic;
+use crate::output::KeyPairFiles;
 
 /// Arguments of `signet import-key-pair`.
 #[derive(clap::Args)]
@@ -28,6 +27,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    let files = KeyPairFiles::new(&args.output_key_prefix, args.force)?;
     let src = match KeyRef::parse(&args.key)? {
         KeyRef::Path(p) => std::fs::read(&p)
             .map(zeroize::Zeroizing::new)
@@ -50,28 +50,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     }
     .with_context(|| format!("cannot import {}", args.key))?;
 
-    let key_path = PathBuf::from(format!("{}.key", args.output_key_prefix));
-    let pub_path = PathBuf::from(format!("{}.pub", args.output_key_prefix));
-    if !args.force {
-        for p in [&key_path, &pub_path] {
-            if p.exists() {
-                anyhow::bail!("{} already exists; pass --force to overwrite", p.display());
-            }
-        }
-    }
     let password = password(Purpose::Create)?;
-    let pem = zeroize::Zeroizing::new(key.to_encrypted_pem(&password)?);
-    write_atomic(&key_path, pem.as_bytes(), 0o600, args.force)?;
-    if let Err(e) = write_atomic(
-        &pub_path,
-        key.public_key().to_pem().as_bytes(),
-        0o644,
-        args.force,
-    ) {
-        let _ = std::fs::remove_file(&key_path);
-        return Err(e);
-    }
-    eprintln!("Private key written to {}", key_path.display());
-    eprintln!("Public key written to {}", pub_path.display());
+    files.write(&key, &password)?;
     Ok(ExitCode::SUCCESS)
 }

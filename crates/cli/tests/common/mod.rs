@@ -88,3 +88,14 @@ pub fn sh(dir: &Path, program: &str, args: &[&str]) -> Out {
 pub fn under_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
+
+/// Whether `openssl dgst DGST -verify PUBLIC -signature SIG FILE` prints
+/// `Verified OK` (the check users run on a vendor's `.sig.bin`).
+pub fn openssl_verifies(dir: &Path, dgst: &str, public: &str, sig: &str, file: &str) -> bool {
+    let o = sh(
+        dir,
+        "openssl",
+        &["dgst", dgst, "-verify", public, "-signature", sig, file],
+    );
+    o.code == 0 && o.stdout.trim() == "Verified OK"
+}
