@@ -52,6 +52,18 @@ impl DigestAlgorithm {
     }
 }
 
+/// SHA-256 over the concatenation of `parts`, without allocating (the
+/// Merkle-tree hash primitive).
+pub fn sha256_concat(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    for p in parts {
+        ctx.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
+}
+
 /// An incremental hasher.
 #[derive(Clone)]
 pub struct Hasher {
