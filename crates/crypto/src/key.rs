@@ -254,6 +254,32 @@ impl PrivateKey {
         })
     }
 
+    /// An Ed25519 key from its 32-byte seed (signed-note private keys).
+    pub fn from_ed25519_seed(seed: &[u8; 32]) -> Result<Self> {
+        // PKCS#8 v1: SEQUENCE { 0, { id-Ed25519 }, OCTET STRING { OCTET STRING seed } }
+        let mut der = Zeroizing::new(Vec::with_capacity(48));
+        der.extend_from_slice(&[
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ]);
+        der.extend_from_slice(seed);
+        Self::from_pkcs8_der(&der)
+    }
+
+    /// The 32-byte seed of an Ed25519 key (for signed-note key files).
+    pub fn ed25519_seed(&self) -> Option<Zeroizing<[u8; 32]>> {
+        if self.algorithm() != KeyAlgorithm::Ed25519 {
+            return None;
+        }
+        let info = PrivateKeyInfo::from_der(&self.pkcs8).ok()?;
+        // privateKey is an OCTET STRING wrapping the 32-byte seed.
+        let inner = info.private_key;
+        let seed = inner.strip_prefix(&[0x04, 0x20])?;
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(seed.get(..32)?);
+        Some(out)
+    }
+
     /// Loads a private key from PEM: cosign's encrypted envelope (either
     /// label), PKCS#8 (`PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`), PKCS#1
     /// (`RSA PRIVATE KEY`) or PKCS#8-encrypted (`ENCRYPTED PRIVATE KEY`).
@@ -486,6 +512,26 @@ impl PublicKey {
         Self::from_spki_der(&der)
     }
 
+    /// An Ed25519 public key from its 32 raw bytes.
+    pub fn from_ed25519_raw(raw: &[u8; 32]) -> Result<Self> {
+        let mut der = vec![
+            0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+        ];
+        der.extend_from_slice(raw);
+        Self::from_spki_der(&der)
+    }
+
+    /// The raw 32 bytes of an Ed25519 public key.
+    pub fn ed25519_raw(&self) -> Option<[u8; 32]> {
+        if self.algorithm != KeyAlgorithm::Ed25519 {
+            return None;
+        }
+        self.spki
+            .get(self.spki.len().checked_sub(32)?..)?
+            .try_into()
+            .ok()
+    }
+
     /// Parses a `PUBLIC KEY` PEM.
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         let block = armor::decode_first(pem)?;
@@ -618,6 +664,17 @@ mod tests {
         assert_eq!(&rebuilt, key.public_key());
         assert!(PublicKey::from_ec_point(b"\x05\x00", &spki[26..]).is_err());
         assert!(PublicKey::from_ec_point(curve, &spki[26..40]).is_err());
+    }
+
+    #[test]
+    fn ed25519_seed_and_raw_round_trip() {
+        let key = PrivateKey::from_ed25519_seed(&[7u8; 32]).unwrap();
+        assert_eq!(*key.ed25519_seed().unwrap(), [7u8; 32]);
+        let raw = key.public_key().ed25519_raw().unwrap();
+        let public = PublicKey::from_ed25519_raw(&raw).unwrap();
+        assert_eq!(&public, key.public_key());
+        let sig = key.sign(&Message::Raw(b"note")).unwrap();
+        public.verify(&Message::Raw(b"note"), &sig).unwrap();
     }
 
     #[test]
