@@ -16,6 +16,9 @@ pub enum Error {
     /// A bundle declares a media type this version of signet does not know.
     #[error("unsupported bundle media type {0:?}")]
     UnknownMediaType(String),
+    /// A value cannot be canonicalized (RFC 8785).
+    #[error("cannot canonicalize JSON: {0}")]
+    Canonical(&'static str),
     /// A bundle has neither or both of `messageSignature` and `dsseEnvelope`.
     #[error("bundle must hold exactly one of messageSignature and dsseEnvelope")]
     BundleContent,

@@ -20,5 +20,7 @@
 pub mod b64;
 pub mod bundle;
 mod error;
+pub mod jcs;
+pub mod rekor;
 
 pub use error::{Error, Result};

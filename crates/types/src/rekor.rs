@@ -1,0 +1,197 @@
+//! Rekor entry bodies: `hashedrekord` 0.0.1 (Rekor v1) and 0.0.2 (Rekor
+//! v2), as proposed by clients and as stored (JCS-canonical JSON, whose
+//! RFC 6962 leaf hash is the entry's UUID).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, b64, jcs};
+
+/// A Rekor v1 proposed entry (`POST /api/v1/log/entries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposedEntry {
+    /// Entry kind, e.g. `hashedrekord`.
+    pub kind: String,
+    /// Kind version, e.g. `0.0.1`.
+    pub api_version: String,
+    /// Kind-specific content.
+    pub spec: serde_json::Value,
+}
+
+/// `hashedrekord` 0.0.1 spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashedRekordV001 {
+    /// The signature and its key.
+    pub signature: V001Signature,
+    /// The signed artifact's digest.
+    pub data: V001Data,
+}
+
+/// Signature part of hashedrekord 0.0.1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V001Signature {
+    /// DER signature.
+    #[serde(with = "b64::bytes")]
+    pub content: Vec<u8>,
+    /// The verification key.
+    pub public_key: V001PublicKey,
+}
+
+/// Public key part of hashedrekord 0.0.1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V001PublicKey {
+    /// PEM of the key (or certificate).
+    #[serde(with = "b64::bytes")]
+    pub content: Vec<u8>,
+}
+
+/// Data part of hashedrekord 0.0.1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V001Data {
+    /// The digest.
+    pub hash: V001Hash,
+}
+
+/// Digest of hashedrekord 0.0.1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V001Hash {
+    /// `sha256`, `sha384` or `sha512`.
+    pub algorithm: String,
+    /// Lowercase hex.
+    pub value: String,
+}
+
+impl HashedRekordV001 {
+    /// The canonical stored body (what the leaf hash covers).
+    pub fn canonical_body(&self) -> Result<Vec<u8>> {
+        let v = serde_json::json!({
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": self,
+        });
+        jcs::canonicalize(&v)
+    }
+
+    /// Parses the spec of a proposed entry or stored body.
+    pub fn from_spec(spec: &serde_json::Value) -> Result<Self> {
+        serde_json::from_value(spec.clone()).map_err(|source| Error::Json {
+            what: "hashedrekord 0.0.1 spec",
+            source,
+        })
+    }
+}
+
+/// A Rekor v2 create-entry request body (`POST /api/v2/log/entries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateEntryRequest {
+    /// The only supported request kind.
+    pub hashed_rekord_request_v002: HashedRekordRequestV002,
+}
+
+/// hashedrekord 0.0.2 request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashedRekordRequestV002 {
+    /// Artifact digest (raw bytes).
+    #[serde(with = "b64::bytes")]
+    pub digest: Vec<u8>,
+    /// Signature with verifier.
+    pub signature: V002Signature,
+}
+
+/// hashedrekord 0.0.2 signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct V002Signature {
+    /// Signature bytes.
+    #[serde(with = "b64::bytes")]
+    pub content: Vec<u8>,
+    /// The verifier.
+    pub verifier: V002Verifier,
+}
+
+/// hashedrekord 0.0.2 verifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct V002Verifier {
+    /// DER SPKI of the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<RawBytes>,
+    /// DER certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x509_certificate: Option<RawBytes>,
+    /// `PublicKeyDetails` name, e.g. `PKIX_ECDSA_P256_SHA_256`.
+    pub key_details: String,
+}
+
+/// Raw bytes wrapper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RawBytes {
+    /// The bytes.
+    #[serde(with = "b64::bytes")]
+    pub raw_bytes: Vec<u8>,
+}
+
+impl HashedRekordRequestV002 {
+    /// Digest algorithm name used in the stored body for this key.
+    pub fn canonical_body(&self, digest_algorithm: &str) -> Result<Vec<u8>> {
+        let v = serde_json::json!({
+            "apiVersion": "0.0.2",
+            "kind": "hashedrekord",
+            "spec": {"hashedRekordV002": {
+                "data": {"algorithm": digest_algorithm, "digest": b64::encode(&self.digest)},
+                "signature": self.signature,
+            }},
+        });
+        jcs::canonicalize(&v)
+    }
+}
+
+/// The payload a Rekor v1 SignedEntryTimestamp signs.
+pub fn set_payload(
+    body: &[u8],
+    integrated_time: i64,
+    log_id_hex: &str,
+    log_index: i64,
+) -> Result<Vec<u8>> {
+    jcs::canonicalize(&serde_json::json!({
+        "body": b64::encode(body),
+        "integratedTime": integrated_time,
+        "logID": log_id_hex,
+        "logIndex": log_index,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v001_body_matches_the_conformance_vector() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/vectors/sigstore-conformance/derived/managed-key-legacy"
+        );
+        let body = std::fs::read(format!("{dir}/canonicalized-body.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let spec = HashedRekordV001::from_spec(&v["spec"]).unwrap();
+        assert_eq!(spec.canonical_body().unwrap(), body.trim_ascii_end());
+        let set: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(format!("{dir}/set-payload.json")).unwrap())
+                .unwrap();
+        let payload = set_payload(
+            &body.trim_ascii_end().to_vec(),
+            set["integratedTime"].as_i64().unwrap(),
+            set["logID"].as_str().unwrap(),
+            set["logIndex"].as_i64().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            payload,
+            std::fs::read(format!("{dir}/set-payload.json"))
+                .unwrap()
+                .trim_ascii_end()
+        );
+    }
+}
