@@ -35,6 +35,8 @@ enum Command {
     VerifyBlob(cmd::verify_blob::Args),
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
+    /// Run the server: today the transparency log (SQLite + local disk by default).
+    Serve(cmd::serve::Args),
     /// Print version and crypto provider facts (FIPS mode).
     Version(cmd::version::Args),
     /// List the environment variables signet reads.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::SignBlob(a) => cmd::sign_blob::run(a),
         Command::VerifyBlob(a) => cmd::verify_blob::run(a),
         Command::VerifyDir(a) => cmd::verify_dir::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::Version(a) => cmd::version::run(a),
         Command::Env => {
             env::print_table();

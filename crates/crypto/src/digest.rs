@@ -42,6 +42,15 @@ impl DigestAlgorithm {
         }
     }
 
+    /// Digest length in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
     /// The short name (`sha256`, ...).
     pub fn name(self) -> &'static str {
         match self {
@@ -107,6 +116,18 @@ impl Digest {
         let mut h = Hasher::new(algorithm);
         h.update(data);
         h.finish()
+    }
+
+    /// A digest computed elsewhere (e.g. sent to a log); `None` when the
+    /// length does not fit the algorithm.
+    pub fn from_bytes(algorithm: DigestAlgorithm, bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != algorithm.len() {
+            return None;
+        }
+        Some(Self {
+            algorithm,
+            inner: digest::Digest::import_less_safe(bytes, algorithm.lc()).ok()?,
+        })
     }
 
     /// The algorithm.

@@ -3,6 +3,7 @@
 pub(crate) mod generate_key_pair;
 pub(crate) mod import_key_pair;
 pub(crate) mod public_key;
+pub(crate) mod serve;
 pub(crate) mod sign_blob;
 pub(crate) mod verify_blob;
 pub(crate) mod verify_dir;

@@ -1,0 +1,477 @@
+//! HTTP API of the log: Rekor v1 subset, Rekor v2 create-entry, the
+//! tlog-tiles static read path and the trusted root. Handlers validate and
+//! translate; all state changes go through [`Log`].
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use signet_crypto::digest::{Digest, DigestAlgorithm};
+use signet_crypto::{Message, PublicKey};
+use signet_tlog::Hash;
+use signet_tlog::tile::TileId;
+use signet_types::b64;
+use signet_types::rekor::{CreateEntryRequest, HashedRekordV001, ProposedEntry};
+
+use crate::log::{Log, Published, StoredEntry, Submission, SubmitError, hex};
+
+/// How long a write waits for the checkpoint that covers it.
+const PUBLISH_WAIT: Duration = Duration::from_secs(20);
+
+/// An API error: status plus a JSON `{code, message}` body.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    fn bad(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, message: message.into(), retry_after: None }
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::NOT_FOUND, message: message.into(), retry_after: None }
+    }
+
+    fn internal(e: anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{e:#}"), "internal error");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "internal error".into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: e.to_string(),
+            retry_after: Some(1),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, axum::Json(json!({"code": self.status.as_u16(), "message": self.message})))
+            .into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// The router.
+pub fn router(log: Log) -> Router {
+    let limit = log.max_body();
+    Router::new()
+        .route("/api/v1/log", get(log_info))
+        .route("/api/v1/log/publicKey", get(public_key))
+        .route("/api/v1/log/proof", get(consistency))
+        .route("/api/v1/log/entries", post(create_v1).get(entry_by_index))
+        .route("/api/v1/log/entries/{uuid}", get(entry_by_uuid))
+        .route("/api/v1/index/retrieve", post(index_retrieve))
+        .route("/api/v2/log/entries", post(create_v2))
+        .route("/api/v1/trusted-root", get(trusted_root))
+        .route("/checkpoint", get(checkpoint))
+        .route("/tile/{*path}", get(tile))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(log)
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("malformed {what}: {e}")))
+}
+
+fn digest_algorithm(name: &str) -> ApiResult<DigestAlgorithm> {
+    match name {
+        "sha256" | "SHA2_256" => Ok(DigestAlgorithm::Sha256),
+        "sha384" | "SHA2_384" => Ok(DigestAlgorithm::Sha384),
+        "sha512" | "SHA2_512" => Ok(DigestAlgorithm::Sha512),
+        other => Err(ApiError::bad(format!("unsupported hash algorithm {other:?}"))),
+    }
+}
+
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Checks `sig` over a digest with `key`; the digest algorithm must be the key's.
+fn check_signature(key: &PublicKey, alg: DigestAlgorithm, digest: &[u8], sig: &[u8]) -> ApiResult<()> {
+    if key.algorithm().digest() != Some(alg) {
+        return Err(ApiError::bad(format!(
+            "a {} key signs {} digests, not {}",
+            key.algorithm(),
+            key.algorithm().digest().map_or("no", |a| a.name()),
+            alg.name()
+        )));
+    }
+    let d = Digest::from_bytes(alg, digest)
+        .ok_or_else(|| ApiError::bad(format!("a {} digest has {} bytes", alg.name(), alg.len())))?;
+    key.verify(&Message::Digest(d), sig)
+        .map_err(|e| ApiError::bad(format!("the signature does not verify with the given key: {e}")))
+}
+
+/// Validates a hashedrekord 0.0.1 entry: returns its canonical body and metadata.
+fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
+    if entry.kind != "hashedrekord" || entry.api_version != "0.0.1" {
+        return Err(ApiError::bad(format!(
+            "unsupported entry kind {} {} (this log accepts hashedrekord 0.0.1 here)",
+            entry.kind, entry.api_version
+        )));
+    }
+    let spec = HashedRekordV001::from_spec(&entry.spec).map_err(|e| ApiError::bad(e.to_string()))?;
+    let alg = digest_algorithm(&spec.data.hash.algorithm)?;
+    let digest = parse_hex(&spec.data.hash.value)
+        .filter(|_| spec.data.hash.value.bytes().all(|b| !b.is_ascii_uppercase()))
+        .ok_or_else(|| ApiError::bad("data.hash.value must be lowercase hex"))?;
+    let key = PublicKey::from_pem(&spec.signature.public_key.content).map_err(|e| {
+        ApiError::bad(format!(
+            "signature.publicKey.content must be a PEM public key (certificates are not supported yet): {e}"
+        ))
+    })?;
+    check_signature(&key, alg, &digest, &spec.signature.content)?;
+    let body = spec.canonical_body().map_err(|e| ApiError::bad(e.to_string()))?;
+    Ok(Submission {
+        body,
+        kind_version: "hashedrekord/0.0.1".into(),
+        artifact: Some(format!("{}:{}", alg.name(), spec.data.hash.value)),
+        key_fingerprint: Some(key.fingerprint()),
+    })
+}
+
+async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
+    let entry: ProposedEntry = json_body(&body, "proposed entry")?;
+    let sub = validate_v001(&entry)?;
+    let seq = log.submit(sub).await?;
+    let published = log
+        .wait_for(seq.index, PUBLISH_WAIT)
+        .await
+        .map_err(|e| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: e.to_string(), retry_after: Some(1) })?;
+    let stored = log
+        .entry(seq.index)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("sequenced entry {} missing", seq.index)))?;
+    let doc = log_entry_v1(&log, &stored, &published).await?;
+    let status = if seq.duplicate { StatusCode::CONFLICT } else { StatusCode::CREATED };
+    let mut r = (status, axum::Json(doc)).into_response();
+    let loc = format!("/api/v1/log/entries/{}", stored.leaf.to_hex());
+    if let Ok(v) = HeaderValue::from_str(&loc) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&stored.leaf.to_hex()) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(r)
+}
+
+/// A Rekor v1 `LogEntry` map `{uuid: {...}}` with SET and inclusion proof.
+async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiResult<Value> {
+    let size = published.size;
+    let proof = log
+        .inclusion_proof(e.index, size)
+        .await
+        .map_err(ApiError::internal)?;
+    let set = log
+        .set(&e.body, e.integrated_time, e.index)
+        .map_err(ApiError::internal)?;
+    Ok(json!({
+        e.leaf.to_hex(): {
+            "body": b64::encode(&e.body),
+            "integratedTime": e.integrated_time,
+            "logID": hex(&log.log_id()),
+            "logIndex": e.index,
+            "verification": {
+                "signedEntryTimestamp": b64::encode(&set),
+                "inclusionProof": {
+                    "logIndex": e.index,
+                    "rootHash": published.root.to_hex(),
+                    "treeSize": size,
+                    "hashes": proof.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+                    "checkpoint": &*published.note,
+                },
+            },
+        }
+    }))
+}
+
+async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
+    let req: CreateEntryRequest = json_body(&body, "create entry request")?;
+    let r = req.hashed_rekord_request_v002;
+    let der = r
+        .signature
+        .verifier
+        .public_key
+        .as_ref()
+        .ok_or_else(|| ApiError::bad("verifier.publicKey is required (certificates are not supported yet)"))?;
+    let key = PublicKey::from_spki_der(&der.raw_bytes)
+        .map_err(|e| ApiError::bad(format!("verifier.publicKey.rawBytes: {e}")))?;
+    if key.algorithm().key_details() != r.signature.verifier.key_details {
+        return Err(ApiError::bad(format!(
+            "keyDetails {} does not match the key ({})",
+            r.signature.verifier.key_details,
+            key.algorithm().key_details()
+        )));
+    }
+    let alg = key
+        .algorithm()
+        .digest()
+        .ok_or_else(|| ApiError::bad("pure Ed25519 cannot be logged by digest; use Ed25519ph or ECDSA"))?;
+    check_signature(&key, alg, &r.digest, &r.signature.content)?;
+    let body = r
+        .canonical_body(alg.bundle_name())
+        .map_err(|e| ApiError::bad(e.to_string()))?;
+    let seq = log
+        .submit(Submission {
+            body: body.clone(),
+            kind_version: "hashedrekord/0.0.2".into(),
+            artifact: Some(format!("{}:{}", alg.name(), hex(&r.digest))),
+            key_fingerprint: Some(key.fingerprint()),
+        })
+        .await?;
+    let published = log
+        .wait_for(seq.index, PUBLISH_WAIT)
+        .await
+        .map_err(|e| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: e.to_string(), retry_after: Some(1) })?;
+    let proof = log
+        .inclusion_proof(seq.index, published.size)
+        .await
+        .map_err(ApiError::internal)?;
+    let doc = json!({
+        "logIndex": seq.index.to_string(),
+        "logId": {"keyId": b64::encode(log.log_id())},
+        "kindVersion": {"kind": "hashedrekord", "version": "0.0.2"},
+        "inclusionProof": {
+            "logIndex": seq.index.to_string(),
+            "rootHash": published.root.to_base64(),
+            "treeSize": published.size.to_string(),
+            "hashes": proof.iter().map(Hash::to_base64).collect::<Vec<_>>(),
+            "checkpoint": {"envelope": &*published.note},
+        },
+        "canonicalizedBody": b64::encode(&body),
+    });
+    let status = if seq.duplicate { StatusCode::CONFLICT } else { StatusCode::CREATED };
+    Ok((status, axum::Json(doc)).into_response())
+}
+
+async fn log_info(State(log): State<Log>) -> impl IntoResponse {
+    let p = log.published();
+    axum::Json(json!({
+        "rootHash": p.root.to_hex(),
+        "treeSize": p.size,
+        "signedTreeHead": &*p.note,
+        "treeID": log.origin(),
+    }))
+}
+
+async fn public_key(State(log): State<Log>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/x-pem-file")], log.public_key().to_pem())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProofQuery {
+    first_size: Option<u64>,
+    last_size: u64,
+}
+
+async fn consistency(State(log): State<Log>, Query(q): Query<ProofQuery>) -> ApiResult<impl IntoResponse> {
+    let first = q.first_size.unwrap_or(1);
+    let p = log.published();
+    if q.last_size > p.size || first > q.last_size || first == 0 {
+        return Err(ApiError::bad(format!(
+            "need 0 < firstSize <= lastSize <= {} (the published size)",
+            p.size
+        )));
+    }
+    let proof = log.consistency_proof(first, q.last_size).await.map_err(ApiError::internal)?;
+    let root = if q.last_size == p.size {
+        p.root
+    } else {
+        root_at(&log, q.last_size).await?
+    };
+    Ok(axum::Json(json!({
+        "rootHash": root.to_hex(),
+        "hashes": proof.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+    })))
+}
+
+async fn root_at(log: &Log, size: u64) -> ApiResult<Hash> {
+    let tiles = log.tiles().clone();
+    tokio::task::spawn_blocking(move || {
+        let reader = signet_tlog::tile::TileReader::new(size, |id: TileId| {
+            tiles
+                .read(&id.path())
+                .ok()
+                .flatten()
+                .ok_or_else(|| signet_tlog::Error::Tile(format!("missing {}", id.path())))
+        });
+        signet_tlog::tree::root(&reader, size)
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.into()))?
+    .map_err(|e| ApiError::internal(e.into()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IndexQuery {
+    log_index: u64,
+}
+
+async fn entry_by_index(State(log): State<Log>, Query(q): Query<IndexQuery>) -> ApiResult<impl IntoResponse> {
+    let p = log.published();
+    if q.log_index >= p.size {
+        return Err(ApiError::not_found(format!("no entry at index {} (log size {})", q.log_index, p.size)));
+    }
+    let e = log
+        .entry(q.log_index)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("no such entry"))?;
+    Ok(axum::Json(log_entry_v1(&log, &e, &p).await?))
+}
+
+async fn entry_by_uuid(State(log): State<Log>, Path(uuid): Path<String>) -> ApiResult<impl IntoResponse> {
+    // 64 hex = leaf hash; 80 hex = 16 hex tree id + leaf hash.
+    let leaf_hex = match uuid.len() {
+        64 => uuid.as_str(),
+        80 => &uuid[16..],
+        _ => return Err(ApiError::bad("an entry UUID is 64 or 80 hex characters")),
+    };
+    let leaf = Hash::from_hex(leaf_hex).ok_or_else(|| ApiError::bad("an entry UUID is hex"))?;
+    let e = log
+        .entry_by_leaf(&leaf)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("no such entry"))?;
+    let p = log.published();
+    if e.index >= p.size {
+        return Err(ApiError::not_found("entry not yet integrated; retry in a second"));
+    }
+    Ok(axum::Json(log_entry_v1(&log, &e, &p).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SearchIndex {
+    hash: Option<String>,
+    public_key: Option<SearchKey>,
+}
+
+#[derive(Deserialize)]
+struct SearchKey {
+    content: String,
+}
+
+async fn index_retrieve(State(log): State<Log>, body: Bytes) -> ApiResult<impl IntoResponse> {
+    let q: SearchIndex = json_body(&body, "search query")?;
+    let artifact = q.hash.as_deref().map(|h| {
+        if h.contains(':') { h.to_ascii_lowercase() } else { format!("sha256:{}", h.to_ascii_lowercase()) }
+    });
+    let key = match &q.public_key {
+        Some(k) => {
+            let pem = b64::decode(&k.content).unwrap_or_else(|_| k.content.as_bytes().to_vec());
+            Some(
+                PublicKey::from_pem(&pem)
+                    .map_err(|e| ApiError::bad(format!("publicKey.content: {e}")))?
+                    .fingerprint(),
+            )
+        }
+        None => None,
+    };
+    if artifact.is_none() && key.is_none() {
+        return Err(ApiError::bad("give hash or publicKey"));
+    }
+    let leaves = log.search(artifact.as_deref(), key.as_deref()).await.map_err(ApiError::internal)?;
+    Ok(axum::Json(leaves.iter().map(Hash::to_hex).collect::<Vec<_>>()))
+}
+
+async fn trusted_root(State(log): State<Log>, headers: HeaderMap) -> impl IntoResponse {
+    let base = log.public_url().map(str::to_owned).unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1:5000");
+        format!("http://{host}")
+    });
+    axum::Json(json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [{
+            "baseUrl": base,
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": b64::encode(log.public_key().spki_der()),
+                "keyDetails": log.public_key().algorithm().key_details(),
+                "validFor": {"start": "1970-01-01T00:00:00Z"},
+            },
+            "logId": {"keyId": b64::encode(log.log_id())},
+        }],
+        "certificateAuthorities": [],
+        "ctlogs": [],
+        "timestampAuthorities": [],
+        "signet": {"origin": log.origin(), "vkeys": log.vkeys()},
+    }))
+}
+
+async fn checkpoint(State(log): State<Log>) -> impl IntoResponse {
+    let p = log.published();
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache, max-age=1"),
+        ],
+        p.note.to_string(),
+    )
+}
+
+async fn tile(State(log): State<Log>, Path(path): Path<String>) -> ApiResult<Response> {
+    let rel = format!("tile/{path}");
+    // Only paths that parse as tiles are served: no traversal possible.
+    let (id, entries) = TileId::parse_path(&rel).map_err(|e| ApiError::not_found(e.to_string()))?;
+    let canonical = if entries { id.entries_path() } else { id.path() };
+    if canonical != rel {
+        return Err(ApiError::not_found("not a canonical tile path"));
+    }
+    // Serve only what a published checkpoint implies.
+    let size = log.published().size;
+    let (full, partial) = TileId::count_at(id.level, size);
+    let exists = id.index < full || (id.index == full && u64::from(id.width) <= u64::from(partial));
+    if !exists {
+        return Err(ApiError::not_found("tile beyond the published tree"));
+    }
+    let tiles = log.tiles().clone();
+    let bytes = tokio::task::spawn_blocking(move || tiles.read(&rel))
+        .await
+        .map_err(|e| ApiError::internal(e.into()))?
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("tile not stored (partial tiles may be pruned once full)"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,457 @@
+//! The transparency log service: one sequencer task (batches submissions
+//! into one SQLite transaction each, so an index is acknowledged only once
+//! it is on disk) and one integrator task (builds tiles and entry bundles
+//! from sequenced entries, signs a checkpoint, commits it with a
+//! compare-and-swap on the stored tree size, then publishes it).
+
+mod db;
+mod keys;
+mod tiles;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use signet_crypto::{KeyAlgorithm, Message, PrivateKey, PublicKey};
+use signet_tlog::checkpoint::Checkpoint;
+use signet_tlog::hash::{Hash, leaf_hash, node_hash};
+use signet_tlog::note::Signer;
+use signet_tlog::tile::{TileId, TileReader, encode_entries};
+use signet_tlog::tree::{self, HashReader};
+use tokio::sync::{mpsc, oneshot, watch};
+
+pub use db::StoredEntry;
+pub use tiles::TileDir;
+
+use crate::Config;
+
+/// An entry ready to be sequenced (already validated).
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// Canonical body (the leaf data).
+    pub body: Vec<u8>,
+    /// `kind/version`, e.g. `hashedrekord/0.0.1`.
+    pub kind_version: String,
+    /// `sha256:<hex>` of the artifact, for search.
+    pub artifact: Option<String>,
+    /// Hex SHA-256 of the signer's DER SPKI, for search.
+    pub key_fingerprint: Option<String>,
+}
+
+/// Where a submission landed.
+#[derive(Debug, Clone, Copy)]
+pub struct Sequenced {
+    /// Log index.
+    pub index: u64,
+    /// Unix seconds when it was sequenced.
+    pub integrated_time: i64,
+    /// Whether the same body was already in the log.
+    pub duplicate: bool,
+}
+
+/// The latest published checkpoint.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Hash,
+    /// The signed checkpoint note.
+    pub note: Arc<str>,
+}
+
+/// Why a submission was not sequenced.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Too many submissions are waiting: retry later.
+    #[error("the log is overloaded; retry later")]
+    Overloaded,
+    /// The log is shutting down or failed.
+    #[error("the log is unavailable: {0}")]
+    Unavailable(String),
+}
+
+type Reply = oneshot::Sender<std::result::Result<Sequenced, String>>;
+
+struct Inner {
+    origin: String,
+    db: db::Db,
+    tiles: TileDir,
+    ecdsa: PrivateKey,
+    note_signers: Vec<Signer>,
+    submit: mpsc::Sender<(Submission, Reply)>,
+    published: watch::Receiver<Published>,
+    public_url: Option<String>,
+    max_body: usize,
+    stop: watch::Sender<bool>,
+    tasks: tokio::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+/// A handle on the running log (cheap to clone).
+#[derive(Clone)]
+pub struct Log(Arc<Inner>);
+
+impl Log {
+    /// Opens (creating on first start) the log under the data dir and starts
+    /// its sequencer and integrator.
+    pub async fn open(config: &Config) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+        let password = keys::password(&config.data_dir, config.log_key_password.as_deref())?;
+        let ecdsa = keys::load_or_create(
+            &config.data_dir.join("log-ecdsa.key"),
+            KeyAlgorithm::EcdsaP256,
+            &password,
+        )?;
+        let ed25519 = keys::load_or_create(
+            &config.data_dir.join("log-ed25519.key"),
+            KeyAlgorithm::Ed25519,
+            &password,
+        )?;
+        let origin = config.log_origin.clone();
+        let note_signers = vec![
+            Signer::new(&origin, ecdsa_clone(&ecdsa)?).map_err(|e| anyhow!("{e}"))?,
+            Signer::new(&origin, ed25519).map_err(|e| anyhow!("{e}"))?,
+        ];
+        let db = db::Db::open(&config.data_dir.join("log.db")).await?;
+        let tiles = TileDir::open(config.data_dir.join("tiles"))?;
+
+        let published = match db.state().await? {
+            Some((size, root, note)) => Published {
+                size,
+                root,
+                note: note.into(),
+            },
+            None => {
+                let cp = Checkpoint::new(&origin, 0, signet_tlog::hash::empty_root());
+                let refs: Vec<&Signer> = note_signers.iter().collect();
+                let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
+                db.init_state(&cp.root, &note).await?;
+                Published {
+                    size: 0,
+                    root: cp.root,
+                    note: note.into(),
+                }
+            }
+        };
+        // The checkpoint file may lag the database after a crash: rewrite it.
+        tiles.write("checkpoint", published.note.as_bytes())?;
+
+        let (pub_tx, pub_rx) = watch::channel(published);
+        let (submit_tx, submit_rx) = mpsc::channel(config.log_max_pending.max(1));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let log = Self(Arc::new(Inner {
+            origin,
+            db,
+            tiles,
+            ecdsa,
+            note_signers,
+            submit: submit_tx,
+            published: pub_rx,
+            public_url: config.public_url.clone(),
+            max_body: config.log_max_body,
+            stop: stop_tx,
+            tasks: tokio::sync::Mutex::new(Vec::new()),
+        }));
+        let seq = tokio::spawn(sequencer(log.clone(), submit_rx));
+        let interval = Duration::from_millis(config.log_checkpoint_ms.clamp(10, 1000));
+        let int = tokio::spawn(integrator(log.clone(), pub_tx, interval, stop_rx));
+        log.0.tasks.lock().await.extend([seq, int]);
+        Ok(log)
+    }
+
+    /// Stops the background tasks after a final integration.
+    pub async fn shutdown(&self) {
+        let _ = self.0.stop.send(true);
+        let tasks: Vec<_> = self.0.tasks.lock().await.drain(..).collect();
+        for t in tasks {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+
+    /// The log origin.
+    pub fn origin(&self) -> &str {
+        &self.0.origin
+    }
+
+    /// Largest accepted body.
+    pub fn max_body(&self) -> usize {
+        self.0.max_body
+    }
+
+    /// Public base URL (for trusted_root.json), if configured.
+    pub fn public_url(&self) -> Option<&str> {
+        self.0.public_url.as_deref()
+    }
+
+    /// The log's public key (SETs and checkpoints).
+    pub fn public_key(&self) -> &PublicKey {
+        self.0.ecdsa.public_key()
+    }
+
+    /// Rekor v1 log ID: SHA-256 of the DER SPKI.
+    pub fn log_id(&self) -> [u8; 32] {
+        signet_crypto::digest::sha256_concat(&[self.public_key().spki_der()])
+    }
+
+    /// The note verifier keys (ECDSA and Ed25519) as vkeys.
+    pub fn vkeys(&self) -> Vec<String> {
+        self.0.note_signers.iter().map(|s| s.verifier().to_vkey()).collect()
+    }
+
+    /// The latest published checkpoint.
+    pub fn published(&self) -> Published {
+        self.0.published.borrow().clone()
+    }
+
+    /// The tile directory (static read path).
+    pub fn tiles(&self) -> &TileDir {
+        &self.0.tiles
+    }
+
+    /// Queues a submission and waits until it is durably sequenced.
+    pub async fn submit(&self, s: Submission) -> std::result::Result<Sequenced, SubmitError> {
+        let (tx, rx) = oneshot::channel();
+        self.0.submit.try_send((s, tx)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Unavailable("sequencer stopped".into()),
+        })?;
+        rx.await
+            .map_err(|_| SubmitError::Unavailable("sequencer stopped".into()))?
+            .map_err(SubmitError::Unavailable)
+    }
+
+    /// Waits until a published checkpoint covers `index`.
+    pub async fn wait_for(&self, index: u64, timeout: Duration) -> Result<Published> {
+        let mut rx = self.0.published.clone();
+        let fut = rx.wait_for(|p| p.size > index);
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(Ok(p)) => Ok(p.clone()),
+            Ok(Err(_)) => bail!("the log stopped"),
+            Err(_) => bail!("timed out waiting for a checkpoint covering index {index}"),
+        }
+    }
+
+    /// The signed entry timestamp (Rekor v1 SET) for an entry.
+    pub fn set(&self, body: &[u8], integrated_time: i64, index: u64) -> Result<Vec<u8>> {
+        let payload = signet_types::rekor::set_payload(
+            body,
+            integrated_time,
+            &hex(&self.log_id()),
+            i64::try_from(index)?,
+        )?;
+        Ok(self.0.ecdsa.sign(&Message::Raw(&payload))?)
+    }
+
+    /// Inclusion proof of `index` in the tree of `size`, read from tiles.
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
+        let tiles = self.0.tiles.clone();
+        tokio::task::spawn_blocking(move || {
+            let reader = disk_reader(&tiles, size);
+            tree::inclusion_proof(&reader, index, size).map_err(|e| anyhow!("{e}"))
+        })
+        .await?
+    }
+
+    /// Consistency proof between two published sizes, read from tiles.
+    pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
+        let tiles = self.0.tiles.clone();
+        tokio::task::spawn_blocking(move || {
+            let reader = disk_reader(&tiles, new);
+            tree::consistency_proof(&reader, old, new).map_err(|e| anyhow!("{e}"))
+        })
+        .await?
+    }
+
+    /// An entry by index.
+    pub async fn entry(&self, index: u64) -> Result<Option<StoredEntry>> {
+        self.0.db.entry_by_index(index).await
+    }
+
+    /// An entry by leaf hash.
+    pub async fn entry_by_leaf(&self, leaf: &Hash) -> Result<Option<StoredEntry>> {
+        self.0.db.entry_by_leaf(leaf).await
+    }
+
+    /// Leaf hashes of entries matching an artifact digest or key fingerprint.
+    pub async fn search(&self, artifact: Option<&str>, key: Option<&str>) -> Result<Vec<Hash>> {
+        self.0.db.search(artifact, key).await
+    }
+}
+
+fn ecdsa_clone(k: &PrivateKey) -> Result<PrivateKey> {
+    Ok(PrivateKey::from_pkcs8_der(k.pkcs8_der())?)
+}
+
+/// Lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn disk_reader(tiles: &TileDir, size: u64) -> TileReader<impl Fn(TileId) -> signet_tlog::Result<Vec<u8>> + '_> {
+    TileReader::new(size, move |id: TileId| {
+        tiles
+            .read(&id.path())
+            .ok()
+            .flatten()
+            .ok_or_else(|| signet_tlog::Error::Tile(format!("missing {}", id.path())))
+    })
+}
+
+async fn sequencer(log: Log, mut rx: mpsc::Receiver<(Submission, Reply)>) {
+    const MAX_BATCH: usize = 4096;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(x) => batch.push(x),
+                Err(_) => break,
+            }
+        }
+        let subs: Vec<&Submission> = batch.iter().map(|(s, _)| s).collect();
+        let result = log.0.db.sequence(&subs).await;
+        match result {
+            Ok(seqs) => {
+                for ((_, reply), seq) in batch.into_iter().zip(seqs) {
+                    let _ = reply.send(Ok(seq));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "sequencing failed");
+                for (_, reply) in batch {
+                    let _ = reply.send(Err("sequencing failed".into()));
+                }
+            }
+        }
+    }
+}
+
+async fn integrator(
+    log: Log,
+    publish: watch::Sender<Published>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {},
+            _ = stop.changed() => {},
+        }
+        match integrate_once(&log).await {
+            Ok(Some(p)) => {
+                let _ = publish.send(p);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "integration failed; will retry");
+            }
+        }
+        if *stop.borrow() {
+            break;
+        }
+    }
+}
+
+/// Largest number of new entries integrated into one checkpoint.
+const MAX_INTEGRATE: u64 = 65_536;
+
+/// Integrates sequenced entries beyond the published size; returns the new
+/// published checkpoint, or `None` when there was nothing to do.
+pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
+    let current = log.published();
+    let old = current.size;
+    let tile_start = old - old % 256;
+    let rows = log.0.db.leaves_from(tile_start, old - tile_start + MAX_INTEGRATE).await?;
+    let new_size = tile_start + rows.len() as u64;
+    if new_size <= old {
+        return Ok(None);
+    }
+    for (i, (idx, _, _)) in rows.iter().enumerate() {
+        if *idx != tile_start + i as u64 {
+            bail!("sequenced entries are not contiguous at index {idx}");
+        }
+    }
+    let inner = log.0.clone();
+    let origin = log.0.origin.clone();
+    let (root, note) = tokio::task::spawn_blocking(move || -> Result<(Hash, String)> {
+        let fresh: Vec<Hash> = rows[(old - tile_start) as usize..].iter().map(|r| r.1).collect();
+        let cache = std::cell::RefCell::new(HashMap::new());
+        let old_reader = TileReader::new(old, |id: TileId| {
+            if let Some(t) = cache.borrow().get(&id) {
+                return Ok::<Vec<u8>, signet_tlog::Error>(Vec::clone(t));
+            }
+            let t = inner
+                .tiles
+                .read(&id.path())
+                .ok()
+                .flatten()
+                .ok_or_else(|| signet_tlog::Error::Tile(format!("missing {}", id.path())))?;
+            cache.borrow_mut().insert(id, t.clone());
+            Ok(t)
+        });
+        let reader = Growing { old, old_reader: &old_reader, fresh: &fresh };
+        for id in TileId::new_tiles(old, new_size) {
+            let hashes = id.hashes(&reader).map_err(|e| anyhow!("{e}"))?;
+            inner.tiles.write(&id.path(), &hashes)?;
+            if id.level == 0 {
+                let start = (id.index * 256 - tile_start) as usize;
+                let bodies: Vec<&[u8]> = rows[start..start + usize::from(id.width)]
+                    .iter()
+                    .map(|r| r.2.as_slice())
+                    .collect();
+                inner.tiles.write(&id.entries_path(), &encode_entries(&bodies)?)?;
+            }
+        }
+        let root = tree::root(&reader, new_size).map_err(|e| anyhow!("{e}"))?;
+        let cp = Checkpoint::new(&origin, new_size, root);
+        let refs: Vec<&Signer> = inner.note_signers.iter().collect();
+        let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
+        Ok((root, note))
+    })
+    .await??;
+    if !log.0.db.commit_checkpoint(old, new_size, &root, &note).await? {
+        bail!("another writer moved the log past size {old}; refusing to publish");
+    }
+    log.0.tiles.write("checkpoint", note.as_bytes())?;
+    Ok(Some(Published {
+        size: new_size,
+        root,
+        note: note.into(),
+    }))
+}
+
+/// Node hashes of a tree growing from `old` to `old + fresh.len()` leaves:
+/// complete old subtrees come from tiles, everything else is computed.
+struct Growing<'a, R> {
+    old: u64,
+    old_reader: &'a R,
+    fresh: &'a [Hash],
+}
+
+impl<R: HashReader> HashReader for Growing<'_, R> {
+    fn node(&self, level: u8, index: u64) -> signet_tlog::Result<Hash> {
+        let end = (index + 1) << level;
+        if end <= self.old {
+            return self.old_reader.node(level, index);
+        }
+        if level == 0 {
+            let i = (index - self.old) as usize;
+            return self
+                .fresh
+                .get(i)
+                .copied()
+                .ok_or(signet_tlog::Error::MissingHash { level, index });
+        }
+        Ok(node_hash(
+            &self.node(level - 1, 2 * index)?,
+            &self.node(level - 1, 2 * index + 1)?,
+        ))
+    }
+}
+
+/// Recomputes a leaf hash (for checks).
+pub fn leaf(body: &[u8]) -> Hash {
+    leaf_hash(body)
+}
