@@ -34,11 +34,19 @@ pub struct ApiError {
 
 impl ApiError {
     fn bad(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, message: message.into(), retry_after: None }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     fn not_found(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, message: message.into(), retry_after: None }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 
     fn internal(e: anyhow::Error) -> Self {
@@ -63,10 +71,14 @@ impl From<SubmitError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut r = (self.status, axum::Json(json!({"code": self.status.as_u16(), "message": self.message})))
+        let mut r = (
+            self.status,
+            axum::Json(json!({"code": self.status.as_u16(), "message": self.message})),
+        )
             .into_response();
         if let Some(s) = self.retry_after {
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         r
     }
@@ -101,7 +113,9 @@ fn digest_algorithm(name: &str) -> ApiResult<DigestAlgorithm> {
         "sha256" | "SHA2_256" => Ok(DigestAlgorithm::Sha256),
         "sha384" | "SHA2_384" => Ok(DigestAlgorithm::Sha384),
         "sha512" | "SHA2_512" => Ok(DigestAlgorithm::Sha512),
-        other => Err(ApiError::bad(format!("unsupported hash algorithm {other:?}"))),
+        other => Err(ApiError::bad(format!(
+            "unsupported hash algorithm {other:?}"
+        ))),
     }
 }
 
@@ -116,7 +130,12 @@ fn parse_hex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Checks `sig` over a digest with `key`; the digest algorithm must be the key's.
-fn check_signature(key: &PublicKey, alg: DigestAlgorithm, digest: &[u8], sig: &[u8]) -> ApiResult<()> {
+fn check_signature(
+    key: &PublicKey,
+    alg: DigestAlgorithm,
+    digest: &[u8],
+    sig: &[u8],
+) -> ApiResult<()> {
     if key.algorithm().digest() != Some(alg) {
         return Err(ApiError::bad(format!(
             "a {} key signs {} digests, not {}",
@@ -127,8 +146,11 @@ fn check_signature(key: &PublicKey, alg: DigestAlgorithm, digest: &[u8], sig: &[
     }
     let d = Digest::from_bytes(alg, digest)
         .ok_or_else(|| ApiError::bad(format!("a {} digest has {} bytes", alg.name(), alg.len())))?;
-    key.verify(&Message::Digest(d), sig)
-        .map_err(|e| ApiError::bad(format!("the signature does not verify with the given key: {e}")))
+    key.verify(&Message::Digest(d), sig).map_err(|e| {
+        ApiError::bad(format!(
+            "the signature does not verify with the given key: {e}"
+        ))
+    })
 }
 
 /// Validates a hashedrekord 0.0.1 entry: returns its canonical body and metadata.
@@ -139,10 +161,17 @@ fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
             entry.kind, entry.api_version
         )));
     }
-    let spec = HashedRekordV001::from_spec(&entry.spec).map_err(|e| ApiError::bad(e.to_string()))?;
+    let spec =
+        HashedRekordV001::from_spec(&entry.spec).map_err(|e| ApiError::bad(e.to_string()))?;
     let alg = digest_algorithm(&spec.data.hash.algorithm)?;
     let digest = parse_hex(&spec.data.hash.value)
-        .filter(|_| spec.data.hash.value.bytes().all(|b| !b.is_ascii_uppercase()))
+        .filter(|_| {
+            spec.data
+                .hash
+                .value
+                .bytes()
+                .all(|b| !b.is_ascii_uppercase())
+        })
         .ok_or_else(|| ApiError::bad("data.hash.value must be lowercase hex"))?;
     let key = PublicKey::from_pem(&spec.signature.public_key.content).map_err(|e| {
         ApiError::bad(format!(
@@ -150,7 +179,9 @@ fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
         ))
     })?;
     check_signature(&key, alg, &digest, &spec.signature.content)?;
-    let body = spec.canonical_body().map_err(|e| ApiError::bad(e.to_string()))?;
+    let body = spec
+        .canonical_body()
+        .map_err(|e| ApiError::bad(e.to_string()))?;
     Ok(Submission {
         body,
         kind_version: "hashedrekord/0.0.1".into(),
@@ -166,14 +197,24 @@ async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
     let published = log
         .wait_for(seq.index, PUBLISH_WAIT)
         .await
-        .map_err(|e| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: e.to_string(), retry_after: Some(1) })?;
+        .map_err(|e| ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: e.to_string(),
+            retry_after: Some(1),
+        })?;
     let stored = log
         .entry(seq.index)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("sequenced entry {} missing", seq.index)))?;
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("sequenced entry {} missing", seq.index))
+        })?;
     let doc = log_entry_v1(&log, &stored, &published).await?;
-    let status = if seq.duplicate { StatusCode::CONFLICT } else { StatusCode::CREATED };
+    let status = if seq.duplicate {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::CREATED
+    };
     let mut r = (status, axum::Json(doc)).into_response();
     let loc = format!("/api/v1/log/entries/{}", stored.leaf.to_hex());
     if let Ok(v) = HeaderValue::from_str(&loc) {
@@ -218,12 +259,9 @@ async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiR
 async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
     let req: CreateEntryRequest = json_body(&body, "create entry request")?;
     let r = req.hashed_rekord_request_v002;
-    let der = r
-        .signature
-        .verifier
-        .public_key
-        .as_ref()
-        .ok_or_else(|| ApiError::bad("verifier.publicKey is required (certificates are not supported yet)"))?;
+    let der = r.signature.verifier.public_key.as_ref().ok_or_else(|| {
+        ApiError::bad("verifier.publicKey is required (certificates are not supported yet)")
+    })?;
     let key = PublicKey::from_spki_der(&der.raw_bytes)
         .map_err(|e| ApiError::bad(format!("verifier.publicKey.rawBytes: {e}")))?;
     if key.algorithm().key_details() != r.signature.verifier.key_details {
@@ -233,10 +271,9 @@ async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
             key.algorithm().key_details()
         )));
     }
-    let alg = key
-        .algorithm()
-        .digest()
-        .ok_or_else(|| ApiError::bad("pure Ed25519 cannot be logged by digest; use Ed25519ph or ECDSA"))?;
+    let alg = key.algorithm().digest().ok_or_else(|| {
+        ApiError::bad("pure Ed25519 cannot be logged by digest; use Ed25519ph or ECDSA")
+    })?;
     check_signature(&key, alg, &r.digest, &r.signature.content)?;
     let body = r
         .canonical_body(alg.bundle_name())
@@ -252,7 +289,11 @@ async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
     let published = log
         .wait_for(seq.index, PUBLISH_WAIT)
         .await
-        .map_err(|e| ApiError { status: StatusCode::SERVICE_UNAVAILABLE, message: e.to_string(), retry_after: Some(1) })?;
+        .map_err(|e| ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: e.to_string(),
+            retry_after: Some(1),
+        })?;
     let proof = log
         .inclusion_proof(seq.index, published.size)
         .await
@@ -270,7 +311,11 @@ async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
         },
         "canonicalizedBody": b64::encode(&body),
     });
-    let status = if seq.duplicate { StatusCode::CONFLICT } else { StatusCode::CREATED };
+    let status = if seq.duplicate {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, axum::Json(doc)).into_response())
 }
 
@@ -285,7 +330,10 @@ async fn log_info(State(log): State<Log>) -> impl IntoResponse {
 }
 
 async fn public_key(State(log): State<Log>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/x-pem-file")], log.public_key().to_pem())
+    (
+        [(header::CONTENT_TYPE, "application/x-pem-file")],
+        log.public_key().to_pem(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -295,7 +343,10 @@ struct ProofQuery {
     last_size: u64,
 }
 
-async fn consistency(State(log): State<Log>, Query(q): Query<ProofQuery>) -> ApiResult<impl IntoResponse> {
+async fn consistency(
+    State(log): State<Log>,
+    Query(q): Query<ProofQuery>,
+) -> ApiResult<impl IntoResponse> {
     let first = q.first_size.unwrap_or(1);
     let p = log.published();
     if q.last_size > p.size || first > q.last_size || first == 0 {
@@ -304,7 +355,10 @@ async fn consistency(State(log): State<Log>, Query(q): Query<ProofQuery>) -> Api
             p.size
         )));
     }
-    let proof = log.consistency_proof(first, q.last_size).await.map_err(ApiError::internal)?;
+    let proof = log
+        .consistency_proof(first, q.last_size)
+        .await
+        .map_err(ApiError::internal)?;
     let root = if q.last_size == p.size {
         p.root
     } else {
@@ -339,10 +393,16 @@ struct IndexQuery {
     log_index: u64,
 }
 
-async fn entry_by_index(State(log): State<Log>, Query(q): Query<IndexQuery>) -> ApiResult<impl IntoResponse> {
+async fn entry_by_index(
+    State(log): State<Log>,
+    Query(q): Query<IndexQuery>,
+) -> ApiResult<impl IntoResponse> {
     let p = log.published();
     if q.log_index >= p.size {
-        return Err(ApiError::not_found(format!("no entry at index {} (log size {})", q.log_index, p.size)));
+        return Err(ApiError::not_found(format!(
+            "no entry at index {} (log size {})",
+            q.log_index, p.size
+        )));
     }
     let e = log
         .entry(q.log_index)
@@ -352,7 +412,10 @@ async fn entry_by_index(State(log): State<Log>, Query(q): Query<IndexQuery>) -> 
     Ok(axum::Json(log_entry_v1(&log, &e, &p).await?))
 }
 
-async fn entry_by_uuid(State(log): State<Log>, Path(uuid): Path<String>) -> ApiResult<impl IntoResponse> {
+async fn entry_by_uuid(
+    State(log): State<Log>,
+    Path(uuid): Path<String>,
+) -> ApiResult<impl IntoResponse> {
     // 64 hex = leaf hash; 80 hex = 16 hex tree id + leaf hash.
     let leaf_hex = match uuid.len() {
         64 => uuid.as_str(),
@@ -367,7 +430,9 @@ async fn entry_by_uuid(State(log): State<Log>, Path(uuid): Path<String>) -> ApiR
         .ok_or_else(|| ApiError::not_found("no such entry"))?;
     let p = log.published();
     if e.index >= p.size {
-        return Err(ApiError::not_found("entry not yet integrated; retry in a second"));
+        return Err(ApiError::not_found(
+            "entry not yet integrated; retry in a second",
+        ));
     }
     Ok(axum::Json(log_entry_v1(&log, &e, &p).await?))
 }
@@ -387,7 +452,11 @@ struct SearchKey {
 async fn index_retrieve(State(log): State<Log>, body: Bytes) -> ApiResult<impl IntoResponse> {
     let q: SearchIndex = json_body(&body, "search query")?;
     let artifact = q.hash.as_deref().map(|h| {
-        if h.contains(':') { h.to_ascii_lowercase() } else { format!("sha256:{}", h.to_ascii_lowercase()) }
+        if h.contains(':') {
+            h.to_ascii_lowercase()
+        } else {
+            format!("sha256:{}", h.to_ascii_lowercase())
+        }
     });
     let key = match &q.public_key {
         Some(k) => {
@@ -403,8 +472,13 @@ async fn index_retrieve(State(log): State<Log>, body: Bytes) -> ApiResult<impl I
     if artifact.is_none() && key.is_none() {
         return Err(ApiError::bad("give hash or publicKey"));
     }
-    let leaves = log.search(artifact.as_deref(), key.as_deref()).await.map_err(ApiError::internal)?;
-    Ok(axum::Json(leaves.iter().map(Hash::to_hex).collect::<Vec<_>>()))
+    let leaves = log
+        .search(artifact.as_deref(), key.as_deref())
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(axum::Json(
+        leaves.iter().map(Hash::to_hex).collect::<Vec<_>>(),
+    ))
 }
 
 async fn trusted_root(State(log): State<Log>, headers: HeaderMap) -> impl IntoResponse {
@@ -449,7 +523,11 @@ async fn tile(State(log): State<Log>, Path(path): Path<String>) -> ApiResult<Res
     let rel = format!("tile/{path}");
     // Only paths that parse as tiles are served: no traversal possible.
     let (id, entries) = TileId::parse_path(&rel).map_err(|e| ApiError::not_found(e.to_string()))?;
-    let canonical = if entries { id.entries_path() } else { id.path() };
+    let canonical = if entries {
+        id.entries_path()
+    } else {
+        id.path()
+    };
     if canonical != rel {
         return Err(ApiError::not_found("not a canonical tile path"));
     }
@@ -465,7 +543,9 @@ async fn tile(State(log): State<Log>, Path(path): Path<String>) -> ApiResult<Res
         .await
         .map_err(|e| ApiError::internal(e.into()))?
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("tile not stored (partial tiles may be pruned once full)"))?;
+        .ok_or_else(|| {
+            ApiError::not_found("tile not stored (partial tiles may be pruned once full)")
+        })?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),

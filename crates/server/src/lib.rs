@@ -22,7 +22,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     tracing::info!(addr = %listener.local_addr()?, origin = %log.origin(), "signet serve listening");
-    eprintln!("signet serve: listening on http://{} (log {})", listener.local_addr()?, log.origin());
+    eprintln!(
+        "signet serve: listening on http://{} (log {})",
+        listener.local_addr()?,
+        log.origin()
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -37,7 +41,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

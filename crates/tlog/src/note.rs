@@ -374,6 +374,34 @@ impl Note {
     }
 }
 
+impl Note {
+    /// Verifies with one trusted key whatever name the signer used (Rekor
+    /// v1 checkpoints name the host, not the origin): a signature line whose
+    /// key ID matches the key must verify.
+    pub fn verify_with_key(&self, key: &PublicKey) -> Result<()> {
+        let mut seen = false;
+        for s in &self.signatures {
+            let Ok(v) = Verifier::new(&s.name, key.clone()) else {
+                continue;
+            };
+            if v.key_id != s.key_id {
+                continue;
+            }
+            seen = true;
+            if v.verify(self.text.as_bytes(), &s.sig) {
+                return Ok(());
+            }
+        }
+        if seen {
+            Err(Error::BadSignature("the log key".into()))
+        } else {
+            Err(Error::NoTrustedSignature(
+                "no signature carries the log key's ID".into(),
+            ))
+        }
+    }
+}
+
 /// Parses and verifies a note; returns its text.
 pub fn open(note: &str, verifiers: &[Verifier]) -> Result<String> {
     let n = Note::parse(note)?;

@@ -22,5 +22,6 @@ pub mod bundle;
 mod error;
 pub mod jcs;
 pub mod rekor;
+pub mod trust_root;
 
 pub use error::{Error, Result};

@@ -7,7 +7,9 @@ use std::str::FromStr;
 use anyhow::{Context, Result};
 use signet_tlog::hash::{Hash, leaf_hash};
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use super::{Sequenced, Submission};
 
@@ -101,14 +103,22 @@ impl Db {
     }
 
     /// Compare-and-swap of the published checkpoint.
-    pub(crate) async fn commit_checkpoint(&self, old: u64, new: u64, root: &Hash, note: &str) -> Result<bool> {
-        let done = sqlx::query("UPDATE checkpoint SET size = ?, root = ?, note = ? WHERE id = 1 AND size = ?")
-            .bind(to_i64(new)?)
-            .bind(root.0.as_slice())
-            .bind(note)
-            .bind(to_i64(old)?)
-            .execute(&self.pool)
-            .await?;
+    pub(crate) async fn commit_checkpoint(
+        &self,
+        old: u64,
+        new: u64,
+        root: &Hash,
+        note: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE checkpoint SET size = ?, root = ?, note = ? WHERE id = 1 AND size = ?",
+        )
+        .bind(to_i64(new)?)
+        .bind(root.0.as_slice())
+        .bind(note)
+        .bind(to_i64(old)?)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -125,17 +135,22 @@ impl Db {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         let mut out = Vec::with_capacity(batch.len());
-        let mut in_batch: std::collections::HashMap<Hash, Sequenced> = std::collections::HashMap::new();
+        let mut in_batch: std::collections::HashMap<Hash, Sequenced> =
+            std::collections::HashMap::new();
         for s in batch {
             let leaf = leaf_hash(&s.body);
             if let Some(seq) = in_batch.get(&leaf) {
-                out.push(Sequenced { duplicate: true, ..*seq });
+                out.push(Sequenced {
+                    duplicate: true,
+                    ..*seq
+                });
                 continue;
             }
-            let existing = sqlx::query("SELECT idx, integrated_time FROM entries WHERE leaf_hash = ?")
-                .bind(leaf.0.as_slice())
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing =
+                sqlx::query("SELECT idx, integrated_time FROM entries WHERE leaf_hash = ?")
+                    .bind(leaf.0.as_slice())
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(r) = existing {
                 out.push(Sequenced {
                     index: to_u64(r.try_get("idx")?)?,
@@ -171,12 +186,18 @@ impl Db {
     }
 
     /// `(index, leaf hash, body)` of up to `limit` entries from `start`.
-    pub(crate) async fn leaves_from(&self, start: u64, limit: u64) -> Result<Vec<(u64, Hash, Vec<u8>)>> {
-        let rows = sqlx::query("SELECT idx, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?")
-            .bind(to_i64(start)?)
-            .bind(to_i64(limit)?)
-            .fetch_all(&self.pool)
-            .await?;
+    pub(crate) async fn leaves_from(
+        &self,
+        start: u64,
+        limit: u64,
+    ) -> Result<Vec<(u64, Hash, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT idx, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?",
+        )
+        .bind(to_i64(start)?)
+        .bind(to_i64(limit)?)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
             .map(|r| {
                 let leaf: Vec<u8> = r.try_get("leaf_hash")?;
@@ -216,7 +237,11 @@ impl Db {
         row.as_ref().map(Self::entry_from_row).transpose()
     }
 
-    pub(crate) async fn search(&self, artifact: Option<&str>, key: Option<&str>) -> Result<Vec<Hash>> {
+    pub(crate) async fn search(
+        &self,
+        artifact: Option<&str>,
+        key: Option<&str>,
+    ) -> Result<Vec<Hash>> {
         let rows = sqlx::query(
             "SELECT leaf_hash FROM entries
              WHERE (?1 IS NULL OR artifact = ?1) AND (?2 IS NULL OR key_fingerprint = ?2)

@@ -58,7 +58,11 @@ pub(crate) fn password(data_dir: &Path, configured: Option<&str>) -> Result<Zero
 }
 
 /// Loads the key at `path`, or creates it.
-pub(crate) fn load_or_create(path: &Path, algorithm: KeyAlgorithm, password: &[u8]) -> Result<PrivateKey> {
+pub(crate) fn load_or_create(
+    path: &Path,
+    algorithm: KeyAlgorithm,
+    password: &[u8],
+) -> Result<PrivateKey> {
     match std::fs::read(path) {
         Ok(pem) => PrivateKey::from_pem(&pem, Some(password))
             .with_context(|| format!("cannot open log key {}", path.display())),

@@ -198,7 +198,11 @@ impl Log {
 
     /// The note verifier keys (ECDSA and Ed25519) as vkeys.
     pub fn vkeys(&self) -> Vec<String> {
-        self.0.note_signers.iter().map(|s| s.verifier().to_vkey()).collect()
+        self.0
+            .note_signers
+            .iter()
+            .map(|s| s.verifier().to_vkey())
+            .collect()
     }
 
     /// The latest published checkpoint.
@@ -216,7 +220,9 @@ impl Log {
         let (tx, rx) = oneshot::channel();
         self.0.submit.try_send((s, tx)).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Unavailable("sequencer stopped".into()),
+            mpsc::error::TrySendError::Closed(_) => {
+                SubmitError::Unavailable("sequencer stopped".into())
+            }
         })?;
         rx.await
             .map_err(|_| SubmitError::Unavailable("sequencer stopped".into()))?
@@ -290,7 +296,10 @@ pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn disk_reader(tiles: &TileDir, size: u64) -> TileReader<impl Fn(TileId) -> signet_tlog::Result<Vec<u8>> + '_> {
+fn disk_reader(
+    tiles: &TileDir,
+    size: u64,
+) -> TileReader<impl Fn(TileId) -> signet_tlog::Result<Vec<u8>> + '_> {
     TileReader::new(size, move |id: TileId| {
         tiles
             .read(&id.path())
@@ -363,7 +372,11 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
     let current = log.published();
     let old = current.size;
     let tile_start = old - old % 256;
-    let rows = log.0.db.leaves_from(tile_start, old - tile_start + MAX_INTEGRATE).await?;
+    let rows = log
+        .0
+        .db
+        .leaves_from(tile_start, old - tile_start + MAX_INTEGRATE)
+        .await?;
     let new_size = tile_start + rows.len() as u64;
     if new_size <= old {
         return Ok(None);
@@ -376,22 +389,28 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
     let inner = log.0.clone();
     let origin = log.0.origin.clone();
     let (root, note) = tokio::task::spawn_blocking(move || -> Result<(Hash, String)> {
-        let fresh: Vec<Hash> = rows[(old - tile_start) as usize..].iter().map(|r| r.1).collect();
+        let fresh: Vec<Hash> = rows[(old - tile_start) as usize..]
+            .iter()
+            .map(|r| r.1)
+            .collect();
         let cache = std::cell::RefCell::new(HashMap::new());
-        let old_reader = TileReader::new(old, |id: TileId| {
-            if let Some(t) = cache.borrow().get(&id) {
-                return Ok::<Vec<u8>, signet_tlog::Error>(Vec::clone(t));
-            }
-            let t = inner
-                .tiles
-                .read(&id.path())
-                .ok()
-                .flatten()
-                .ok_or_else(|| signet_tlog::Error::Tile(format!("missing {}", id.path())))?;
-            cache.borrow_mut().insert(id, t.clone());
-            Ok(t)
-        });
-        let reader = Growing { old, old_reader: &old_reader, fresh: &fresh };
+        let old_reader =
+            TileReader::new(old, |id: TileId| {
+                if let Some(t) = cache.borrow().get(&id) {
+                    return Ok::<Vec<u8>, signet_tlog::Error>(Vec::clone(t));
+                }
+                let t =
+                    inner.tiles.read(&id.path()).ok().flatten().ok_or_else(|| {
+                        signet_tlog::Error::Tile(format!("missing {}", id.path()))
+                    })?;
+                cache.borrow_mut().insert(id, t.clone());
+                Ok(t)
+            });
+        let reader = Growing {
+            old,
+            old_reader: &old_reader,
+            fresh: &fresh,
+        };
         for id in TileId::new_tiles(old, new_size) {
             let hashes = id.hashes(&reader).map_err(|e| anyhow!("{e}"))?;
             inner.tiles.write(&id.path(), &hashes)?;
@@ -401,7 +420,9 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
                     .iter()
                     .map(|r| r.2.as_slice())
                     .collect();
-                inner.tiles.write(&id.entries_path(), &encode_entries(&bodies)?)?;
+                inner
+                    .tiles
+                    .write(&id.entries_path(), &encode_entries(&bodies)?)?;
             }
         }
         let root = tree::root(&reader, new_size).map_err(|e| anyhow!("{e}"))?;
@@ -411,7 +432,12 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
         Ok((root, note))
     })
     .await??;
-    if !log.0.db.commit_checkpoint(old, new_size, &root, &note).await? {
+    if !log
+        .0
+        .db
+        .commit_checkpoint(old, new_size, &root, &note)
+        .await?
+    {
         bail!("another writer moved the log past size {old}; refusing to publish");
     }
     log.0.tiles.write("checkpoint", note.as_bytes())?;

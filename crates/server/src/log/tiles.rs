@@ -17,7 +17,8 @@ pub struct TileDir {
 impl TileDir {
     /// Opens (creating) the directory.
     pub fn open(root: PathBuf) -> Result<Self> {
-        std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
+        std::fs::create_dir_all(&root)
+            .with_context(|| format!("cannot create {}", root.display()))?;
         Ok(Self { root })
     }
 
@@ -39,17 +40,22 @@ impl TileDir {
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path(rel);
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let tmp = dir.join(format!(
             ".tmp-{}-{}",
             std::process::id(),
-            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
         ));
-        let mut f = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot rename into {}", path.display()))?;
+        std::fs::rename(&tmp, &path)
+            .with_context(|| format!("cannot rename into {}", path.display()))?;
         sync_dir(&dir)?;
         Ok(())
     }
