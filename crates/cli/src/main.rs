@@ -12,6 +12,7 @@ mod hash;
 mod keyref;
 mod output;
 mod pkcs11;
+mod tlog;
 
 /// Sign and verify artifacts: cosign-compatible keys and signatures.
 #[derive(Parser)]
@@ -37,6 +38,9 @@ enum Command {
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: today the transparency log (SQLite + local disk by default).
     Serve(cmd::serve::Args),
+    /// Trusted roots: save the one a signet log publishes.
+    #[command(subcommand)]
+    TrustedRoot(cmd::trusted_root::Command),
     /// Print version and crypto provider facts (FIPS mode).
     Version(cmd::version::Args),
     /// List the environment variables signet reads.
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::VerifyBlob(a) => cmd::verify_blob::run(a),
         Command::VerifyDir(a) => cmd::verify_dir::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Version(a) => cmd::version::run(a),
         Command::Env => {
             env::print_table();

@@ -43,7 +43,7 @@ impl DigestAlgorithm {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn output_len(self) -> usize {
         match self {
             Self::Sha256 => 32,
             Self::Sha384 => 48,
@@ -121,7 +121,7 @@ impl Digest {
     /// A digest computed elsewhere (e.g. sent to a log); `None` when the
     /// length does not fit the algorithm.
     pub fn from_bytes(algorithm: DigestAlgorithm, bytes: &[u8]) -> Option<Self> {
-        if bytes.len() != algorithm.len() {
+        if bytes.len() != algorithm.output_len() {
             return None;
         }
         Some(Self {

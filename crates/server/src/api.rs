@@ -119,16 +119,6 @@ fn digest_algorithm(name: &str) -> ApiResult<DigestAlgorithm> {
     }
 }
 
-fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// Checks `sig` over a digest with `key`; the digest algorithm must be the key's.
 fn check_signature(
     key: &PublicKey,
@@ -144,8 +134,13 @@ fn check_signature(
             alg.name()
         )));
     }
-    let d = Digest::from_bytes(alg, digest)
-        .ok_or_else(|| ApiError::bad(format!("a {} digest has {} bytes", alg.name(), alg.len())))?;
+    let d = Digest::from_bytes(alg, digest).ok_or_else(|| {
+        ApiError::bad(format!(
+            "a {} digest has {} bytes",
+            alg.name(),
+            alg.output_len()
+        ))
+    })?;
     key.verify(&Message::Digest(d), sig).map_err(|e| {
         ApiError::bad(format!(
             "the signature does not verify with the given key: {e}"
@@ -164,7 +159,7 @@ fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
     let spec =
         HashedRekordV001::from_spec(&entry.spec).map_err(|e| ApiError::bad(e.to_string()))?;
     let alg = digest_algorithm(&spec.data.hash.algorithm)?;
-    let digest = parse_hex(&spec.data.hash.value)
+    let digest = signet_types::hex::decode(&spec.data.hash.value)
         .filter(|_| {
             spec.data
                 .hash

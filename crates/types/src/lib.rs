@@ -20,6 +20,7 @@
 pub mod b64;
 pub mod bundle;
 mod error;
+pub mod hex;
 pub mod jcs;
 pub mod rekor;
 pub mod trust_root;

@@ -181,7 +181,7 @@ mod tests {
             serde_json::from_slice(&std::fs::read(format!("{dir}/set-payload.json")).unwrap())
                 .unwrap();
         let payload = set_payload(
-            &body.trim_ascii_end().to_vec(),
+            body.trim_ascii_end(),
             set["integratedTime"].as_i64().unwrap(),
             set["logID"].as_str().unwrap(),
             set["logIndex"].as_i64().unwrap(),

@@ -76,7 +76,7 @@ pub enum Rejection {
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    signet_types::hex::encode(b)
 }
 
 fn check_body(entry: &TransparencyLogEntry, expected: &Expected<'_>) -> Result<(), Rejection> {

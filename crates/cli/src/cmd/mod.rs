@@ -5,6 +5,7 @@ pub(crate) mod import_key_pair;
 pub(crate) mod public_key;
 pub(crate) mod serve;
 pub(crate) mod sign_blob;
+pub(crate) mod trusted_root;
 pub(crate) mod verify_blob;
 pub(crate) mod verify_dir;
 pub(crate) mod version;

@@ -36,6 +36,13 @@ pub(crate) struct Args {
     /// Also write a Sigstore bundle (v0.3 JSON) to FILE.
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
+    /// Transparency log to record the signature in (its entry, SET,
+    /// inclusion proof and checkpoint go into the bundle).
+    #[arg(long, env = "SIGNET_TLOG_URL", value_name = "URL")]
+    tlog_url: Option<String>,
+    /// Set to false to not log the signature even when a log is configured.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    tlog_upload: bool,
     /// The file to sign (`-` for stdin).
     file: PathBuf,
 }
@@ -46,6 +53,21 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let payload = Payload::load(&args.file, algorithm)?;
     let signature = signer.sign(&payload.message())?;
 
+    let mut tlog_entries = Vec::new();
+    if let (Some(url), true) = (&args.tlog_url, args.tlog_upload) {
+        let alg = algorithm.digest().ok_or_else(|| {
+            anyhow::anyhow!(
+                "{algorithm} signatures cannot be logged by digest; use an ECDSA key or --tlog-upload=false"
+            )
+        })?;
+        let digest = payload
+            .digest(alg)
+            .ok_or_else(|| anyhow::anyhow!("internal: no {} digest", alg.name()))?;
+        let entry = crate::tlog::upload(url, &digest, &signature, signer.public_key())?;
+        eprintln!("tlog entry created with index: {}", entry.log_index);
+        tlog_entries.push(entry);
+    }
+
     if let Some(path) = &args.bundle {
         let digest_alg = algorithm.digest().unwrap_or(DigestAlgorithm::Sha256);
         let digest = payload.digest(digest_alg);
@@ -55,6 +77,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
                 public_key: Some(PublicKeyIdentifier {
                     hint: signer.public_key().key_hint(),
                 }),
+                tlog_entries,
                 ..Default::default()
             },
             message_signature: Some(MessageSignature {

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use signet_crypto::digest::DigestAlgorithm;
 use signet_crypto::{PublicKey, signature::decode_signature_file};
-use signet_types::bundle::Bundle;
+use signet_types::bundle::{Bundle, BundleVersion, TransparencyLogEntry};
+use signet_types::trust_root::TrustedRoot;
+use signet_verify::{Expected, tlog_entry};
 
 use super::Payload;
 use crate::VerificationFailed;
@@ -26,14 +28,38 @@ pub(crate) struct Args {
     /// Check only the signature even if the bundle carries transparency-log entries.
     #[arg(long)]
     insecure_ignore_tlog: bool,
+    /// trusted_root.json naming the transparency logs (checked offline).
+    #[arg(long, value_name = "FILE")]
+    trusted_root: Option<PathBuf>,
     /// The file to verify (`-` for stdin).
     file: PathBuf,
 }
 
-/// What a bundle says: the signature, and the digest it claims.
+/// What a bundle says: the signature, the digest it claims, and log entries.
 struct Evidence {
     signature: Vec<u8>,
     claimed_digest: Option<(DigestAlgorithm, Vec<u8>)>,
+    tlog_entries: Vec<TransparencyLogEntry>,
+    /// Bundles from v0.2 on must carry inclusion proofs, not just SETs.
+    require_proof: bool,
+}
+
+/// How log entries are treated.
+#[derive(Clone, Copy)]
+struct TlogPolicy {
+    ignore: bool,
+    have_root: bool,
+}
+
+impl TlogPolicy {
+    fn check(self, has_entries: bool) -> Result<()> {
+        if has_entries && !self.ignore && !self.have_root {
+            bail!(
+                "this bundle carries transparency-log entries: give --trusted-root FILE to check them offline, or --insecure-ignore-tlog to check the signature alone"
+            );
+        }
+        Ok(())
+    }
 }
 
 fn read_signature(arg: &str) -> Result<Vec<u8>> {
@@ -53,13 +79,13 @@ fn read_signature(arg: &str) -> Result<Vec<u8>> {
     decode_signature_file(&bytes).with_context(|| format!("cannot use signature {arg}"))
 }
 
-fn read_bundle(path: &Path, key: &PublicKey, ignore_tlog: bool) -> Result<Evidence> {
+fn read_bundle(path: &Path, key: &PublicKey, tlog: TlogPolicy) -> Result<Evidence> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
     let value: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| anyhow!("{} is not JSON: {e}", path.display()))?;
     if value.get("base64Signature").is_some() {
-        return read_legacy_bundle(&value, key, ignore_tlog);
+        return read_legacy_bundle(&value, key, tlog);
     }
     let bundle = Bundle::from_json(&bytes)
         .with_context(|| format!("cannot use bundle {}", path.display()))?;
@@ -69,11 +95,13 @@ fn read_bundle(path: &Path, key: &PublicKey, ignore_tlog: bool) -> Result<Eviden
             "this bundle is signed with a certificate (keyless); verifying certificate identities is not supported by this signet version"
         );
     }
-    if !vm.tlog_entries.is_empty() && !ignore_tlog {
-        bail!(
-            "this bundle carries transparency-log entries, which this signet version cannot check; pass --insecure-ignore-tlog to check the signature alone"
-        );
-    }
+    tlog.check(!vm.tlog_entries.is_empty())?;
+    let require_proof = bundle.version()? >= BundleVersion::V0_2;
+    let tlog_entries = if tlog.ignore {
+        Vec::new()
+    } else {
+        vm.tlog_entries.clone()
+    };
     let Some(ms) = bundle.message_signature else {
         bail!("this bundle holds a DSSE envelope (an attestation), not a blob signature");
     };
@@ -89,13 +117,15 @@ fn read_bundle(path: &Path, key: &PublicKey, ignore_tlog: bool) -> Result<Eviden
     Ok(Evidence {
         signature: ms.signature,
         claimed_digest,
+        tlog_entries,
+        require_proof,
     })
 }
 
 fn read_legacy_bundle(
     value: &serde_json::Value,
     key: &PublicKey,
-    ignore_tlog: bool,
+    tlog: TlogPolicy,
 ) -> Result<Evidence> {
     let sig = value["base64Signature"]
         .as_str()
@@ -114,25 +144,44 @@ fn read_legacy_bundle(
             ),
         }
     }
-    if value.get("rekorBundle").is_some_and(|r| !r.is_null()) && !ignore_tlog {
-        bail!(
-            "this bundle carries a transparency-log entry, which this signet version cannot check; pass --insecure-ignore-tlog to check the signature alone"
-        );
-    }
+    let rekor = value.get("rekorBundle").filter(|r| !r.is_null());
+    tlog.check(rekor.is_some())?;
+    let tlog_entries = match rekor {
+        Some(r) if !tlog.ignore => vec![crate::tlog::entry_from_legacy(r)?],
+        _ => Vec::new(),
+    };
     Ok(Evidence {
         signature,
         claimed_digest: None,
+        tlog_entries,
+        require_proof: false,
     })
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
     let key = load_verifier(&args.key)?;
+    let trusted_root = match &args.trusted_root {
+        Some(p) => Some(
+            TrustedRoot::from_json(
+                &std::fs::read(p)
+                    .with_context(|| format!("cannot read trusted root {}", p.display()))?,
+            )
+            .with_context(|| format!("cannot use trusted root {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let tlog = TlogPolicy {
+        ignore: args.insecure_ignore_tlog,
+        have_root: trusted_root.is_some(),
+    };
     let evidence = match (&args.signature, &args.bundle) {
         (Some(sig), _) => Evidence {
             signature: read_signature(sig)?,
             claimed_digest: None,
+            tlog_entries: Vec::new(),
+            require_proof: false,
         },
-        (None, Some(bundle)) => read_bundle(bundle, &key, args.insecure_ignore_tlog)?,
+        (None, Some(bundle)) => read_bundle(bundle, &key, tlog)?,
         (None, None) => bail!("give --signature or --bundle"),
     };
     let payload = Payload::load(&args.file, key.algorithm())?;
@@ -150,6 +199,34 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
     }
     key.verify(&payload.message(), &evidence.signature)
         .with_context(|| format!("{}: signature invalid", args.file.display()))?;
+    if let (Some(root), false) = (&trusted_root, evidence.tlog_entries.is_empty()) {
+        let alg = key
+            .algorithm()
+            .digest()
+            .ok_or_else(|| anyhow!("{} signatures are not logged by digest", key.algorithm()))?;
+        let digest = payload
+            .digest(alg)
+            .ok_or_else(|| anyhow!("internal: no {} digest", alg.name()))?;
+        let expected = Expected {
+            signature: &evidence.signature,
+            key: &key,
+            digest: &digest,
+        };
+        for entry in &evidence.tlog_entries {
+            let v = tlog_entry(entry, root, &expected, evidence.require_proof).map_err(|r| {
+                anyhow!(VerificationFailed).context(format!("transparency log: {r}"))
+            })?;
+            let what = match (v.proven, v.integrated_time.is_some()) {
+                (true, true) => "inclusion proof, signed checkpoint and SET",
+                (true, false) => "inclusion proof and signed checkpoint",
+                _ => "SET only (no inclusion proof in this bundle)",
+            };
+            eprintln!(
+                "tlog entry {} in {} verified offline: {what}",
+                v.log_index, v.log_url
+            );
+        }
+    }
     println!("Verified OK");
     Ok(ExitCode::SUCCESS)
 }

@@ -293,7 +293,7 @@ fn ecdsa_clone(k: &PrivateKey) -> Result<PrivateKey> {
 
 /// Lowercase hex.
 pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    signet_types::hex::encode(b)
 }
 
 fn disk_reader(

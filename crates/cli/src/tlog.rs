@@ -1,0 +1,183 @@
+//! Client side of the transparency log: upload a signature as a Rekor v1
+//! hashedrekord entry and turn the answer into a bundle `tlogEntries` item,
+//! checking that the answer is about what was sent and that its proof is
+//! self-consistent. (Trust in the log's key comes from `--trusted-root` at
+//! verification time.)
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::Value;
+use signet_crypto::PublicKey;
+use signet_crypto::digest::Digest;
+use signet_tlog::Hash;
+use signet_tlog::hash::leaf_hash;
+use signet_types::b64;
+use signet_types::bundle::{
+    Checkpoint, InclusionPromise, InclusionProof, KindVersion, LogId, ProofHash,
+    TransparencyLogEntry,
+};
+use signet_types::rekor::{HashedRekordV001, V001Data, V001Hash, V001PublicKey, V001Signature};
+
+fn client() -> Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+fn base(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+/// Logs a signature over `digest` and returns the bundle entry.
+pub(crate) fn upload(
+    url: &str,
+    digest: &Digest,
+    signature: &[u8],
+    key: &PublicKey,
+) -> Result<TransparencyLogEntry> {
+    let spec = HashedRekordV001 {
+        signature: V001Signature {
+            content: signature.to_vec(),
+            public_key: V001PublicKey {
+                content: key.to_pem().into_bytes(),
+            },
+        },
+        data: V001Data {
+            hash: V001Hash {
+                algorithm: digest.algorithm().name().to_owned(),
+                value: digest.to_hex(),
+            },
+        },
+    };
+    let body = spec.canonical_body()?;
+    let proposed = serde_json::json!({"kind": "hashedrekord", "apiVersion": "0.0.1", "spec": spec});
+    let endpoint = format!("{}/api/v1/log/entries", base(url));
+    let resp = client()?
+        .post(&endpoint)
+        .json(&proposed)
+        .send()
+        .with_context(|| format!("cannot reach the transparency log at {endpoint}"))?;
+    let status = resp.status();
+    let text = resp.text().context("cannot read the log's answer")?;
+    if !(status.is_success() || status == reqwest::StatusCode::CONFLICT) {
+        bail!(
+            "the transparency log refused the entry ({status}): {}",
+            text.trim()
+        );
+    }
+    let doc: Value = serde_json::from_str(&text).context("the log's answer is not JSON")?;
+    let (uuid, e) = doc
+        .as_object()
+        .and_then(|m| m.iter().next())
+        .ok_or_else(|| anyhow!("the log's answer holds no entry"))?;
+    entry_from_v1(uuid, e, &body)
+}
+
+/// Converts a Rekor v1 `LogEntry` value into a bundle entry, checking it
+/// describes `expected_body` and that its proof reaches its root.
+fn entry_from_v1(uuid: &str, e: &Value, expected_body: &[u8]) -> Result<TransparencyLogEntry> {
+    let body =
+        b64::decode(e["body"].as_str().unwrap_or_default()).context("entry body is not base64")?;
+    if body != expected_body {
+        bail!("the log answered with an entry for other content");
+    }
+    let leaf = leaf_hash(&body);
+    if !uuid.ends_with(&leaf.to_hex()) {
+        bail!("the log's entry UUID does not match its body");
+    }
+    let log_id = signet_types::hex::decode(e["logID"].as_str().unwrap_or_default())
+        .ok_or_else(|| anyhow!("bad logID"))?;
+    let index = e["logIndex"]
+        .as_i64()
+        .ok_or_else(|| anyhow!("missing logIndex"))?;
+    let v = &e["verification"];
+    let set = b64::decode(v["signedEntryTimestamp"].as_str().unwrap_or_default())
+        .context("bad signedEntryTimestamp")?;
+    let p = &v["inclusionProof"];
+    let root = Hash::from_hex(p["rootHash"].as_str().unwrap_or_default())
+        .ok_or_else(|| anyhow!("bad rootHash"))?;
+    let hashes: Vec<Hash> = p["hashes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|h| Hash::from_hex(h.as_str()?))
+                .collect()
+        })
+        .unwrap_or_default();
+    let proof_index = p["logIndex"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("missing proof logIndex"))?;
+    let size = p["treeSize"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("missing treeSize"))?;
+    signet_tlog::verify::inclusion(proof_index, size, &leaf, &hashes, &root)
+        .map_err(|e| anyhow!("the log's inclusion proof is inconsistent: {e}"))?;
+    Ok(TransparencyLogEntry {
+        log_index: index,
+        log_id: LogId { key_id: log_id },
+        kind_version: KindVersion {
+            kind: "hashedrekord".into(),
+            version: "0.0.1".into(),
+        },
+        integrated_time: e["integratedTime"].as_i64(),
+        inclusion_promise: Some(InclusionPromise {
+            signed_entry_timestamp: set,
+        }),
+        inclusion_proof: Some(InclusionProof {
+            log_index: i64::try_from(proof_index)?,
+            root_hash: root.0.to_vec(),
+            tree_size: i64::try_from(size)?,
+            hashes: hashes.iter().map(|h| ProofHash(h.0.to_vec())).collect(),
+            checkpoint: p["checkpoint"].as_str().map(|c| Checkpoint {
+                envelope: c.to_owned(),
+            }),
+        }),
+        canonicalized_body: body,
+    })
+}
+
+/// A legacy cosign `rekorBundle` (SET only) as a bundle entry.
+pub(crate) fn entry_from_legacy(rekor_bundle: &Value) -> Result<TransparencyLogEntry> {
+    let p = &rekor_bundle["Payload"];
+    let body = b64::decode(p["body"].as_str().unwrap_or_default())
+        .context("rekorBundle body is not base64")?;
+    let parsed: Value = serde_json::from_slice(&body).context("rekorBundle body is not JSON")?;
+    Ok(TransparencyLogEntry {
+        log_index: p["logIndex"]
+            .as_i64()
+            .ok_or_else(|| anyhow!("rekorBundle without logIndex"))?,
+        log_id: LogId {
+            key_id: signet_types::hex::decode(p["logID"].as_str().unwrap_or_default())
+                .ok_or_else(|| anyhow!("bad logID"))?,
+        },
+        kind_version: KindVersion {
+            kind: parsed["kind"].as_str().unwrap_or_default().to_owned(),
+            version: parsed["apiVersion"].as_str().unwrap_or_default().to_owned(),
+        },
+        integrated_time: p["integratedTime"].as_i64(),
+        inclusion_promise: Some(InclusionPromise {
+            signed_entry_timestamp: b64::decode(
+                rekor_bundle["SignedEntryTimestamp"]
+                    .as_str()
+                    .unwrap_or_default(),
+            )
+            .context("bad SignedEntryTimestamp")?,
+        }),
+        inclusion_proof: None,
+        canonicalized_body: body,
+    })
+}
+
+/// Fetches a log's trusted root.
+pub(crate) fn fetch_trusted_root(url: &str) -> Result<Vec<u8>> {
+    let endpoint = format!("{}/api/v1/trusted-root", base(url));
+    let resp = client()?
+        .get(&endpoint)
+        .send()
+        .with_context(|| format!("cannot reach {endpoint}"))?;
+    if !resp.status().is_success() {
+        bail!("{endpoint} answered {}", resp.status());
+    }
+    Ok(resp.bytes()?.to_vec())
+}

@@ -1,0 +1,29 @@
+//! Lowercase hexadecimal, as Rekor v1 writes digests, log IDs and hashes.
+
+/// Lowercase hex of `bytes`.
+pub fn encode(bytes: impl AsRef<[u8]>) -> String {
+    bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decodes hex (either case); `None` for odd lengths or other characters.
+pub fn decode(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_trip() {
+        assert_eq!(super::encode([0, 0xab, 0xff]), "00abff");
+        assert_eq!(super::decode("00ABff"), Some(vec![0, 0xab, 0xff]));
+        assert_eq!(super::decode("abc"), None);
+        assert_eq!(super::decode("zz"), None);
+        assert_eq!(super::decode("+1"), None);
+    }
+}
