@@ -38,6 +38,9 @@ enum Command {
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: today the transparency log (SQLite + local disk by default).
     Serve(cmd::serve::Args),
+    /// Transparency logs: show, fetch, monitor, check storage.
+    #[command(subcommand)]
+    Log(cmd::log::Command),
     /// Trusted roots: save the one a signet log publishes.
     #[command(subcommand)]
     TrustedRoot(cmd::trusted_root::Command),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::VerifyBlob(a) => cmd::verify_blob::run(a),
         Command::VerifyDir(a) => cmd::verify_dir::run(a),
         Command::Serve(a) => cmd::serve::run(a),
+        Command::Log(c) => cmd::log::run(c),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Version(a) => cmd::version::run(a),
         Command::Env => {

@@ -181,3 +181,18 @@ pub(crate) fn fetch_trusted_root(url: &str) -> Result<Vec<u8>> {
     }
     Ok(resp.bytes()?.to_vec())
 }
+
+/// GETs a log path and returns the body text.
+pub(crate) fn get_text(url: &str, path: &str) -> Result<String> {
+    let endpoint = format!("{}{path}", base(url));
+    let resp = client()?
+        .get(&endpoint)
+        .send()
+        .with_context(|| format!("cannot reach {endpoint}"))?;
+    let status = resp.status();
+    let text = resp.text()?;
+    if !status.is_success() {
+        bail!("{endpoint} answered {status}: {}", text.trim());
+    }
+    Ok(text)
+}

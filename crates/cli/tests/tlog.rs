@@ -355,3 +355,105 @@ fn kill_9_during_appends_loses_nothing_acknowledged() {
         cp.size
     );
 }
+
+#[test]
+fn monitor_and_fsck_catch_damage() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let key = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    let o = run(signet(d).args([
+        "trusted-root",
+        "create",
+        "--tlog-url",
+        &server.url,
+        "-o",
+        "root.json",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let monitor = || {
+        run(signet(d).args([
+            "log",
+            "verify",
+            "--tlog-url",
+            &server.url,
+            "--trusted-root",
+            "root.json",
+            "--state",
+            "state.json",
+        ]))
+    };
+    for n in 0..3 {
+        assert!(append(&server.url, &key, n).is_some());
+    }
+    let o = monitor();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("grew from 0 to 3"), "{}", o.stdout);
+    for n in 3..300 {
+        assert!(append(&server.url, &key, n).is_some());
+    }
+    let o = monitor();
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("grew from 3 to 300"), "{}", o.stdout);
+    let o = run(signet(d).args([
+        "log",
+        "info",
+        "--tlog-url",
+        &server.url,
+        "--trusted-root",
+        "root.json",
+    ]));
+    assert!(o.stdout.contains("tree size: 300"), "{}", o.stdout);
+    let o = run(signet(d).args(["log", "get", "--tlog-url", &server.url, "--index", "7"]));
+    assert!(o.stdout.contains("\"logIndex\":7"), "{}", o.stdout);
+    // A state file that claims another root for this size is a split view;
+    // one that claims a larger size is a rollback.
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(d.join("state.json")).unwrap()).unwrap();
+    let mut split = state.clone();
+    split["root"] = json!(b64::encode([1u8; 32]));
+    std::fs::write(d.join("state.json"), serde_json::to_vec(&split).unwrap()).unwrap();
+    let o = monitor();
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("split view"), "{}", o.stderr);
+    let mut ahead = state.clone();
+    ahead["size"] = json!(1000);
+    std::fs::write(d.join("state.json"), serde_json::to_vec(&ahead).unwrap()).unwrap();
+    let o = monitor();
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("rollback"), "{}", o.stderr);
+    let mut old = state.clone();
+    old["size"] = json!(3);
+    std::fs::write(d.join("state.json"), serde_json::to_vec(&old).unwrap()).unwrap();
+    let o = monitor();
+    assert_eq!(
+        o.code, 1,
+        "a wrong old root at size 3 must not pass the consistency proof"
+    );
+    // A key the trusted root does not name fails the signature check.
+    let other = d.join("other-root.json");
+    let mut root: Value =
+        serde_json::from_slice(&std::fs::read(d.join("root.json")).unwrap()).unwrap();
+    let k2 = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+    root["tlogs"][0]["publicKey"]["rawBytes"] = json!(b64::encode(k2.public_key().spki_der()));
+    std::fs::write(&other, serde_json::to_vec(&root).unwrap()).unwrap();
+    let o = run(signet(d)
+        .args(["log", "info", "--tlog-url", &server.url, "--trusted-root"])
+        .arg(&other));
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    drop(server);
+
+    let o = run(signet(d).args(["log", "fsck"]).arg(&data));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    // Damage a tile: fsck names it.
+    let tile = data.join("tiles/tile/0/000");
+    let mut bytes = std::fs::read(&tile).unwrap();
+    bytes[5] ^= 1;
+    std::fs::write(&tile, bytes).unwrap();
+    let o = run(signet(d).args(["log", "fsck"]).arg(&data));
+    assert_eq!(o.code, 1);
+    assert!(o.stdout.contains("tile/0/000 differs"), "{}", o.stdout);
+    let o = run(signet(d).args(["log", "fsck", "/nonexistent"]));
+    assert_eq!(o.code, 2);
+}

@@ -5,6 +5,7 @@
 //! compare-and-swap on the stored tree size, then publishes it).
 
 mod db;
+mod fsck;
 mod keys;
 mod tiles;
 
@@ -22,6 +23,7 @@ use signet_tlog::tree::{self, HashReader};
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use db::StoredEntry;
+pub use fsck::{FsckReport, fsck};
 pub use tiles::TileDir;
 
 use crate::Config;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Transparency-log write benchmark (issue 3): `signet serve` on the embedded
+# default (SQLite WAL synchronous=FULL + tiles fsynced on local disk) under
+# CONCURRENCY writers for SECONDS; reports appends/s and submit-to-proof
+# latency. Targets: >= 5,000 appends/s, p99 <= 1.5 s. Client and server share
+# this machine's cores.
+# Usage: bench/log-load.sh [SECONDS] [CONCURRENCY]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-60}
+conc=${2:-256}
+cd "$root"
+cargo build --release -j2 -p signet-cli -p signet-server --bins --example log_load >&2
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SIGNET_LOG_KEY_PASSWORD=bench ./target/release/signet serve --data-dir "$data" --listen "127.0.0.1:$port" \
+  --log-checkpoint-ms 250 2>"$data/server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/v1/log" >/dev/null && break; sleep 0.1; done
+out=$(./target/release/examples/log_load "http://127.0.0.1:$port" "$seconds" "$conc")
+echo "$out"
+rss=$(ps -o rss= -p $pid)
+echo "server RSS: $((rss / 1024)) MiB; data dir: $(du -sh "$data" | cut -f1)"
+python3 - "$out" <<'PY'
+import re, sys
+m = re.search(r": (\d+)/s; p50 ([\d.]+)(\w+) p99 ([\d.]+)(\w+)", sys.argv[1])
+rate = int(m.group(1))
+unit = {"ms": 1e-3, "s": 1.0, "µs": 1e-6, "ns": 1e-9}
+p99 = float(m.group(4)) * unit[m.group(5)]
+print(f"appends/s {rate} (target 5000), p99 {p99:.3f}s (target 1.5s)")
+sys.exit(0 if rate >= 5000 and p99 <= 1.5 else 1)
+PY
