@@ -14,7 +14,7 @@ cargo build --release -j2 -p signet-cli -p signet-server --bins --example log_lo
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SIGNET_LOG_KEY_PASSWORD=bench ./target/release/signet serve --data-dir "$data" --listen "127.0.0.1:$port" \
-  --log-checkpoint-ms 250 2>"$data/server.log" &
+  --log-checkpoint-ms 100 2>"$data/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/api/v1/log" >/dev/null && break; sleep 0.1; done

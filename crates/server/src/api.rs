@@ -188,6 +188,7 @@ fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
 async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
     let entry: ProposedEntry = json_body(&body, "proposed entry")?;
     let sub = validate_v001(&entry)?;
+    let body = sub.body.clone();
     let seq = log.submit(sub).await?;
     let published = log
         .wait_for(seq.index, PUBLISH_WAIT)
@@ -197,13 +198,15 @@ async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
             message: e.to_string(),
             retry_after: Some(1),
         })?;
-    let stored = log
-        .entry(seq.index)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("sequenced entry {} missing", seq.index))
-        })?;
+    // A duplicate has the same body (dedup is by leaf hash), so the entry
+    // is known without reading it back.
+    let stored = StoredEntry {
+        index: seq.index,
+        leaf: signet_tlog::hash::leaf_hash(&body),
+        body,
+        integrated_time: seq.integrated_time,
+        kind_version: "hashedrekord/0.0.1".into(),
+    };
     let doc = log_entry_v1(&log, &stored, &published).await?;
     let status = if seq.duplicate {
         StatusCode::CONFLICT
@@ -224,10 +227,7 @@ async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
 /// A Rekor v1 `LogEntry` map `{uuid: {...}}` with SET and inclusion proof.
 async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiResult<Value> {
     let size = published.size;
-    let proof = log
-        .inclusion_proof(e.index, size)
-        .await
-        .map_err(ApiError::internal)?;
+    let proof = published.proof(log, e.index).await.map_err(ApiError::internal)?;
     let set = log
         .set(&e.body, e.integrated_time, e.index)
         .map_err(ApiError::internal)?;
@@ -289,10 +289,7 @@ async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
             message: e.to_string(),
             retry_after: Some(1),
         })?;
-    let proof = log
-        .inclusion_proof(seq.index, published.size)
-        .await
-        .map_err(ApiError::internal)?;
+    let proof = published.proof(&log, seq.index).await.map_err(ApiError::internal)?;
     let doc = json!({
         "logIndex": seq.index.to_string(),
         "logId": {"keyId": b64::encode(log.log_id())},

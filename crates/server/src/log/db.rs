@@ -122,9 +122,12 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sequences a batch in one transaction; duplicates get their existing index.
+    /// Sequences a batch in one transaction (`BEGIN IMMEDIATE`, so it waits
+    /// for other writers instead of failing); duplicates get their existing
+    /// index. Lookups and inserts go in chunks of multi-row statements.
     pub(crate) async fn sequence(&self, batch: &[&Submission]) -> Result<Vec<Sequenced>> {
-        let mut tx = self.pool.begin().await?;
+        const CHUNK: usize = 400;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let next: i64 = sqlx::query("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries")
             .fetch_one(&mut *tx)
             .await?
@@ -134,52 +137,64 @@ impl Db {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
+        let leaves: Vec<Hash> = batch.iter().map(|s| leaf_hash(&s.body)).collect();
+        let mut known: std::collections::HashMap<Hash, Sequenced> = std::collections::HashMap::new();
+        for chunk in leaves.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT idx, integrated_time, leaf_hash FROM entries WHERE leaf_hash IN ({})",
+                vec!["?"; chunk.len()].join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for l in chunk {
+                q = q.bind(l.0.as_slice());
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                let leaf: Vec<u8> = r.try_get("leaf_hash")?;
+                known.insert(
+                    Hash::from_slice(&leaf).context("bad leaf hash in database")?,
+                    Sequenced {
+                        index: to_u64(r.try_get("idx")?)?,
+                        integrated_time: r.try_get("integrated_time")?,
+                        duplicate: true,
+                    },
+                );
+            }
+        }
         let mut out = Vec::with_capacity(batch.len());
-        let mut in_batch: std::collections::HashMap<Hash, Sequenced> =
-            std::collections::HashMap::new();
-        for s in batch {
-            let leaf = leaf_hash(&s.body);
-            if let Some(seq) = in_batch.get(&leaf) {
-                out.push(Sequenced {
-                    duplicate: true,
-                    ..*seq
-                });
+        let mut fresh: Vec<(u64, usize)> = Vec::new();
+        for (i, leaf) in leaves.iter().enumerate() {
+            if let Some(seq) = known.get(leaf) {
+                out.push(Sequenced { duplicate: true, ..*seq });
                 continue;
             }
-            let existing =
-                sqlx::query("SELECT idx, integrated_time FROM entries WHERE leaf_hash = ?")
-                    .bind(leaf.0.as_slice())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(r) = existing {
-                out.push(Sequenced {
-                    index: to_u64(r.try_get("idx")?)?,
-                    integrated_time: r.try_get("integrated_time")?,
-                    duplicate: true,
-                });
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO entries (idx, leaf_hash, body, integrated_time, kind_version, artifact, key_fingerprint)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(to_i64(next)?)
-            .bind(leaf.0.as_slice())
-            .bind(s.body.as_slice())
-            .bind(now)
-            .bind(&s.kind_version)
-            .bind(s.artifact.as_deref())
-            .bind(s.key_fingerprint.as_deref())
-            .execute(&mut *tx)
-            .await?;
             let seq = Sequenced {
                 index: next,
                 integrated_time: now,
                 duplicate: false,
             };
-            in_batch.insert(leaf, seq);
+            known.insert(*leaf, seq);
+            fresh.push((next, i));
             out.push(seq);
             next += 1;
+        }
+        for chunk in fresh.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO entries (idx, leaf_hash, body, integrated_time, kind_version, artifact, key_fingerprint) VALUES {}",
+                vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (idx, i) in chunk {
+                let s = batch[*i];
+                q = q
+                    .bind(to_i64(*idx)?)
+                    .bind(leaves[*i].0.as_slice())
+                    .bind(s.body.as_slice())
+                    .bind(now)
+                    .bind(s.kind_version.as_str())
+                    .bind(s.artifact.as_deref())
+                    .bind(s.key_fingerprint.as_deref());
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(out)

@@ -61,6 +61,20 @@ pub struct Published {
     pub root: Hash,
     /// The signed checkpoint note.
     pub note: Arc<str>,
+    /// Inclusion proofs, against this checkpoint, of the entries it added
+    /// (computed while integrating, so writers need not rebuild them).
+    pub proofs: Arc<HashMap<u64, Vec<Hash>>>,
+}
+
+impl Published {
+    /// The inclusion proof of `index` in this checkpoint, from the batch
+    /// cache or else from tiles.
+    pub async fn proof(&self, log: &Log, index: u64) -> Result<Vec<Hash>> {
+        match self.proofs.get(&index) {
+            Some(p) => Ok(p.clone()),
+            None => log.inclusion_proof(index, self.size).await,
+        }
+    }
 }
 
 /// Why a submission was not sequenced.
@@ -124,6 +138,7 @@ impl Log {
                 size,
                 root,
                 note: note.into(),
+                proofs: Arc::default(),
             },
             None => {
                 let cp = Checkpoint::new(&origin, 0, signet_tlog::hash::empty_root());
@@ -134,6 +149,7 @@ impl Log {
                     size: 0,
                     root: cp.root,
                     note: note.into(),
+                    proofs: Arc::default(),
                 }
             }
         };
@@ -390,7 +406,7 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
     }
     let inner = log.0.clone();
     let origin = log.0.origin.clone();
-    let (root, note) = tokio::task::spawn_blocking(move || -> Result<(Hash, String)> {
+    let (root, note, proofs) = tokio::task::spawn_blocking(move || -> Result<(Hash, String, HashMap<u64, Vec<Hash>>)> {
         let fresh: Vec<Hash> = rows[(old - tile_start) as usize..]
             .iter()
             .map(|r| r.1)
@@ -412,6 +428,7 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
             old,
             old_reader: &old_reader,
             fresh: &fresh,
+            memo: std::cell::RefCell::new(HashMap::new()),
         };
         for id in TileId::new_tiles(old, new_size) {
             let hashes = id.hashes(&reader).map_err(|e| anyhow!("{e}"))?;
@@ -428,10 +445,18 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
             }
         }
         let root = tree::root(&reader, new_size).map_err(|e| anyhow!("{e}"))?;
+        // Proofs for the new entries reuse the memoized node hashes.
+        let mut proofs = HashMap::with_capacity(fresh.len());
+        for index in old..new_size {
+            proofs.insert(
+                index,
+                tree::inclusion_proof(&reader, index, new_size).map_err(|e| anyhow!("{e}"))?,
+            );
+        }
         let cp = Checkpoint::new(&origin, new_size, root);
         let refs: Vec<&Signer> = inner.note_signers.iter().collect();
         let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
-        Ok((root, note))
+        Ok((root, note, proofs))
     })
     .await??;
     if !log
@@ -447,35 +472,42 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
         size: new_size,
         root,
         note: note.into(),
+        proofs: Arc::new(proofs),
     }))
 }
 
 /// Node hashes of a tree growing from `old` to `old + fresh.len()` leaves:
-/// complete old subtrees come from tiles, everything else is computed.
+/// complete old subtrees come from tiles, everything else is computed; every
+/// node is computed once (memo).
 struct Growing<'a, R> {
     old: u64,
     old_reader: &'a R,
     fresh: &'a [Hash],
+    memo: std::cell::RefCell<HashMap<(u8, u64), Hash>>,
 }
 
 impl<R: HashReader> HashReader for Growing<'_, R> {
     fn node(&self, level: u8, index: u64) -> signet_tlog::Result<Hash> {
-        let end = (index + 1) << level;
-        if end <= self.old {
-            return self.old_reader.node(level, index);
+        if let Some(h) = self.memo.borrow().get(&(level, index)) {
+            return Ok(*h);
         }
-        if level == 0 {
+        let end = (index + 1) << level;
+        let h = if end <= self.old {
+            self.old_reader.node(level, index)?
+        } else if level == 0 {
             let i = (index - self.old) as usize;
-            return self
-                .fresh
+            self.fresh
                 .get(i)
                 .copied()
-                .ok_or(signet_tlog::Error::MissingHash { level, index });
-        }
-        Ok(node_hash(
-            &self.node(level - 1, 2 * index)?,
-            &self.node(level - 1, 2 * index + 1)?,
-        ))
+                .ok_or(signet_tlog::Error::MissingHash { level, index })?
+        } else {
+            node_hash(
+                &self.node(level - 1, 2 * index)?,
+                &self.node(level - 1, 2 * index + 1)?,
+            )
+        };
+        self.memo.borrow_mut().insert((level, index), h);
+        Ok(h)
     }
 }
 
