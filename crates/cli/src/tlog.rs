@@ -97,14 +97,7 @@ fn entry_from_v1(uuid: &str, e: &Value, expected_body: &[u8]) -> Result<Transpar
     let p = &v["inclusionProof"];
     let root = Hash::from_hex(p["rootHash"].as_str().unwrap_or_default())
         .ok_or_else(|| anyhow!("bad rootHash"))?;
-    let hashes: Vec<Hash> = p["hashes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|h| Hash::from_hex(h.as_str()?))
-                .collect()
-        })
-        .unwrap_or_default();
+    let hashes = hex_hashes(&p["hashes"])?;
     let proof_index = p["logIndex"]
         .as_u64()
         .ok_or_else(|| anyhow!("missing proof logIndex"))?;
@@ -180,6 +173,19 @@ pub(crate) fn fetch_trusted_root(url: &str) -> Result<Vec<u8>> {
         bail!("{endpoint} answered {}", resp.status());
     }
     Ok(resp.bytes()?.to_vec())
+}
+
+/// A JSON array of hex hashes (Rekor v1 proofs); any bad element is an error.
+pub(crate) fn hex_hashes(v: &Value) -> Result<Vec<Hash>> {
+    v.as_array()
+        .ok_or_else(|| anyhow!("proof hashes are not a list"))?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(Hash::from_hex)
+                .ok_or_else(|| anyhow!("a proof hash is not 32 bytes of hex"))
+        })
+        .collect()
 }
 
 /// GETs a log path and returns the body text.

@@ -185,19 +185,23 @@ fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
     })
 }
 
-async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
-    let entry: ProposedEntry = json_body(&body, "proposed entry")?;
-    let sub = validate_v001(&entry)?;
-    let body = sub.body.clone();
-    let seq = log.submit(sub).await?;
-    let published = log
-        .wait_for(seq.index, PUBLISH_WAIT)
+/// Waits for the checkpoint that covers `index` (503 + Retry-After on timeout).
+async fn wait_published(log: &Log, index: u64) -> ApiResult<Published> {
+    log.wait_for(index, PUBLISH_WAIT)
         .await
         .map_err(|e| ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: e.to_string(),
             retry_after: Some(1),
-        })?;
+        })
+}
+
+async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
+    let entry: ProposedEntry = json_body(&body, "proposed entry")?;
+    let sub = validate_v001(&entry)?;
+    let body = sub.body.clone();
+    let seq = log.submit(sub).await?;
+    let published = wait_published(&log, seq.index).await?;
     // A duplicate has the same body (dedup is by leaf hash), so the entry
     // is known without reading it back.
     let stored = StoredEntry {
@@ -227,7 +231,10 @@ async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
 /// A Rekor v1 `LogEntry` map `{uuid: {...}}` with SET and inclusion proof.
 async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiResult<Value> {
     let size = published.size;
-    let proof = published.proof(log, e.index).await.map_err(ApiError::internal)?;
+    let proof = published
+        .proof(log, e.index)
+        .await
+        .map_err(ApiError::internal)?;
     let set = log
         .set(&e.body, e.integrated_time, e.index)
         .map_err(ApiError::internal)?;
@@ -281,15 +288,11 @@ async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
             key_fingerprint: Some(key.fingerprint()),
         })
         .await?;
-    let published = log
-        .wait_for(seq.index, PUBLISH_WAIT)
+    let published = wait_published(&log, seq.index).await?;
+    let proof = published
+        .proof(&log, seq.index)
         .await
-        .map_err(|e| ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: e.to_string(),
-            retry_after: Some(1),
-        })?;
-    let proof = published.proof(&log, seq.index).await.map_err(ApiError::internal)?;
+        .map_err(ApiError::internal)?;
     let doc = json!({
         "logIndex": seq.index.to_string(),
         "logId": {"keyId": b64::encode(log.log_id())},

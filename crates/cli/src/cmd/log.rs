@@ -181,14 +181,7 @@ pub(crate) fn run(cmd: Command) -> Result<ExitCode> {
                     );
                     let doc: serde_json::Value =
                         serde_json::from_str(&get_text(&remote.tlog_url, &path)?)?;
-                    let hashes: Vec<Hash> = doc["hashes"]
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|h| Hash::from_hex(h.as_str()?))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let hashes = crate::tlog::hex_hashes(&doc["hashes"])?;
                     signet_tlog::verify::consistency(
                         prev.size, cp.size, &hashes, &prev_root, &cp.root,
                     )

@@ -138,7 +138,8 @@ impl Db {
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
         let leaves: Vec<Hash> = batch.iter().map(|s| leaf_hash(&s.body)).collect();
-        let mut known: std::collections::HashMap<Hash, Sequenced> = std::collections::HashMap::new();
+        let mut known: std::collections::HashMap<Hash, Sequenced> =
+            std::collections::HashMap::new();
         for chunk in leaves.chunks(CHUNK) {
             let sql = format!(
                 "SELECT idx, integrated_time, leaf_hash FROM entries WHERE leaf_hash IN ({})",
@@ -164,7 +165,10 @@ impl Db {
         let mut fresh: Vec<(u64, usize)> = Vec::new();
         for (i, leaf) in leaves.iter().enumerate() {
             if let Some(seq) = known.get(leaf) {
-                out.push(Sequenced { duplicate: true, ..*seq });
+                out.push(Sequenced {
+                    duplicate: true,
+                    ..*seq
+                });
                 continue;
             }
             let seq = Sequenced {

@@ -406,14 +406,14 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
     }
     let inner = log.0.clone();
     let origin = log.0.origin.clone();
-    let (root, note, proofs) = tokio::task::spawn_blocking(move || -> Result<(Hash, String, HashMap<u64, Vec<Hash>>)> {
-        let fresh: Vec<Hash> = rows[(old - tile_start) as usize..]
-            .iter()
-            .map(|r| r.1)
-            .collect();
-        let cache = std::cell::RefCell::new(HashMap::new());
-        let old_reader =
-            TileReader::new(old, |id: TileId| {
+    let (root, note, proofs) =
+        tokio::task::spawn_blocking(move || -> Result<(Hash, String, HashMap<u64, Vec<Hash>>)> {
+            let fresh: Vec<Hash> = rows[(old - tile_start) as usize..]
+                .iter()
+                .map(|r| r.1)
+                .collect();
+            let cache = std::cell::RefCell::new(HashMap::new());
+            let old_reader = TileReader::new(old, |id: TileId| {
                 if let Some(t) = cache.borrow().get(&id) {
                     return Ok::<Vec<u8>, signet_tlog::Error>(Vec::clone(t));
                 }
@@ -424,41 +424,41 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
                 cache.borrow_mut().insert(id, t.clone());
                 Ok(t)
             });
-        let reader = Growing {
-            old,
-            old_reader: &old_reader,
-            fresh: &fresh,
-            memo: std::cell::RefCell::new(HashMap::new()),
-        };
-        for id in TileId::new_tiles(old, new_size) {
-            let hashes = id.hashes(&reader).map_err(|e| anyhow!("{e}"))?;
-            inner.tiles.write(&id.path(), &hashes)?;
-            if id.level == 0 {
-                let start = (id.index * 256 - tile_start) as usize;
-                let bodies: Vec<&[u8]> = rows[start..start + usize::from(id.width)]
-                    .iter()
-                    .map(|r| r.2.as_slice())
-                    .collect();
-                inner
-                    .tiles
-                    .write(&id.entries_path(), &encode_entries(&bodies)?)?;
+            let reader = Growing {
+                old,
+                old_reader: &old_reader,
+                fresh: &fresh,
+                memo: std::cell::RefCell::new(HashMap::new()),
+            };
+            for id in TileId::new_tiles(old, new_size) {
+                let hashes = id.hashes(&reader).map_err(|e| anyhow!("{e}"))?;
+                inner.tiles.write(&id.path(), &hashes)?;
+                if id.level == 0 {
+                    let start = (id.index * 256 - tile_start) as usize;
+                    let bodies: Vec<&[u8]> = rows[start..start + usize::from(id.width)]
+                        .iter()
+                        .map(|r| r.2.as_slice())
+                        .collect();
+                    inner
+                        .tiles
+                        .write(&id.entries_path(), &encode_entries(&bodies)?)?;
+                }
             }
-        }
-        let root = tree::root(&reader, new_size).map_err(|e| anyhow!("{e}"))?;
-        // Proofs for the new entries reuse the memoized node hashes.
-        let mut proofs = HashMap::with_capacity(fresh.len());
-        for index in old..new_size {
-            proofs.insert(
-                index,
-                tree::inclusion_proof(&reader, index, new_size).map_err(|e| anyhow!("{e}"))?,
-            );
-        }
-        let cp = Checkpoint::new(&origin, new_size, root);
-        let refs: Vec<&Signer> = inner.note_signers.iter().collect();
-        let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
-        Ok((root, note, proofs))
-    })
-    .await??;
+            let root = tree::root(&reader, new_size).map_err(|e| anyhow!("{e}"))?;
+            // Proofs for the new entries reuse the memoized node hashes.
+            let mut proofs = HashMap::with_capacity(fresh.len());
+            for index in old..new_size {
+                proofs.insert(
+                    index,
+                    tree::inclusion_proof(&reader, index, new_size).map_err(|e| anyhow!("{e}"))?,
+                );
+            }
+            let cp = Checkpoint::new(&origin, new_size, root);
+            let refs: Vec<&Signer> = inner.note_signers.iter().collect();
+            let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
+            Ok((root, note, proofs))
+        })
+        .await??;
     if !log
         .0
         .db
