@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -104,7 +105,19 @@ pub fn router(log: Log) -> Router {
         .with_state(log)
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> ApiResult<T> {
+fn json_body<T: serde::de::DeserializeOwned>(
+    body: &Result<Bytes, BytesRejection>,
+    what: &str,
+) -> ApiResult<T> {
+    let body = body.as_ref().map_err(|e| ApiError {
+        status: e.status(),
+        message: if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "the request body exceeds this log's size limit (SIGNET_LOG_MAX_BODY)".into()
+        } else {
+            format!("cannot read the request body: {e}")
+        },
+        retry_after: None,
+    })?;
     serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("malformed {what}: {e}")))
 }
 
@@ -196,7 +209,10 @@ async fn wait_published(log: &Log, index: u64) -> ApiResult<Published> {
         })
 }
 
-async fn create_v1(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
+async fn create_v1(
+    State(log): State<Log>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     let entry: ProposedEntry = json_body(&body, "proposed entry")?;
     let sub = validate_v001(&entry)?;
     let body = sub.body.clone();
@@ -258,7 +274,10 @@ async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiR
     }))
 }
 
-async fn create_v2(State(log): State<Log>, body: Bytes) -> ApiResult<Response> {
+async fn create_v2(
+    State(log): State<Log>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
     let req: CreateEntryRequest = json_body(&body, "create entry request")?;
     let r = req.hashed_rekord_request_v002;
     let der = r.signature.verifier.public_key.as_ref().ok_or_else(|| {
@@ -444,7 +463,10 @@ struct SearchKey {
     content: String,
 }
 
-async fn index_retrieve(State(log): State<Log>, body: Bytes) -> ApiResult<impl IntoResponse> {
+async fn index_retrieve(
+    State(log): State<Log>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<impl IntoResponse> {
     let q: SearchIndex = json_body(&body, "search query")?;
     let artifact = q.hash.as_deref().map(|h| {
         if h.contains(':') {

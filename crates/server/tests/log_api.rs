@@ -331,7 +331,11 @@ async fn bad_input_is_refused_and_the_log_is_untouched() {
             StatusCode::BAD_REQUEST,
             "PEM public key",
         ),
-        (vec![b' '; 100 * 1024], StatusCode::PAYLOAD_TOO_LARGE, ""),
+        (
+            vec![b' '; 100 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "size limit",
+        ),
     ];
     for (body, status, msg) in cases {
         let (s, b, _) = call(&a.router, "POST", "/api/v1/log/entries", Some(body)).await;
