@@ -3,14 +3,16 @@
 # default (SQLite WAL synchronous=FULL + tiles fsynced on local disk) under
 # CONCURRENCY writers for SECONDS; reports appends/s and submit-to-proof
 # latency. Targets: >= 5,000 appends/s, p99 <= 1.5 s. Client and server share
-# this machine's cores.
+# this machine's cores. Also reports inclusion-proof verifications/s.
 # Usage: bench/log-load.sh [SECONDS] [CONCURRENCY]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 conc=${2:-256}
 cd "$root"
-cargo build --release -j2 -p signet-cli -p signet-server --bins --example log_load >&2
+cargo build --release -j2 -p signet-cli -p signet-server -p signet-tlog --bins --example log_load --example proof_speed >&2
+# Proof verification on one core (target >= 100,000/s).
+./target/release/examples/proof_speed 3
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SIGNET_LOG_KEY_PASSWORD=bench ./target/release/signet serve --data-dir "$data" --listen "127.0.0.1:$port" \
