@@ -165,7 +165,7 @@ fn check_signature(
 fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
     if entry.kind != "hashedrekord" || entry.api_version != "0.0.1" {
         return Err(ApiError::bad(format!(
-            "unsupported entry kind {} {} (this log accepts hashedrekord 0.0.1 here)",
+            "unsupported entry kind {} {} (this log accepts hashedrekord 0.0.1 and dsse 0.0.1)",
             entry.kind, entry.api_version
         )));
     }
@@ -209,13 +209,93 @@ async fn wait_published(log: &Log, index: u64) -> ApiResult<Published> {
         })
 }
 
+/// Validates a dsse 0.0.1 entry: every envelope signature must verify over
+/// PAE(payloadType, payload) with one of the given verifier keys.
+fn validate_dsse(entry: &ProposedEntry) -> ApiResult<Submission> {
+    if entry.api_version != "0.0.1" {
+        return Err(ApiError::bad(format!(
+            "unsupported dsse version {}",
+            entry.api_version
+        )));
+    }
+    let content = &entry.spec["proposedContent"];
+    let envelope_text = content["envelope"].as_str().ok_or_else(|| {
+        ApiError::bad("spec.proposedContent.envelope must be the envelope JSON as a string")
+    })?;
+    let envelope: Value = serde_json::from_str(envelope_text)
+        .map_err(|e| ApiError::bad(format!("malformed DSSE envelope: {e}")))?;
+    let payload_type = envelope["payloadType"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad("the envelope has no payloadType"))?;
+    let payload = envelope["payload"]
+        .as_str()
+        .and_then(|p| b64::decode(p).ok())
+        .ok_or_else(|| ApiError::bad("the envelope payload is not base64"))?;
+    let keys: Vec<(Vec<u8>, PublicKey)> = content["verifiers"]
+        .as_array()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::bad("spec.proposedContent.verifiers must list at least one key"))?
+        .iter()
+        .map(|v| {
+            let pem = v
+                .as_str()
+                .and_then(|s| b64::decode(s).ok())
+                .ok_or_else(|| ApiError::bad("a verifier is not base64"))?;
+            let key = PublicKey::from_pem(&pem).map_err(|e| {
+                ApiError::bad(format!(
+                    "a verifier is not a PEM public key (certificates are not supported yet): {e}"
+                ))
+            })?;
+            Ok((pem, key))
+        })
+        .collect::<ApiResult<_>>()?;
+    let pae = signet_types::dsse::pae(payload_type, &payload);
+    let sigs = envelope["signatures"]
+        .as_array()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::bad("the envelope has no signatures"))?;
+    let mut verified = Vec::new();
+    for s in sigs {
+        let text = s["sig"]
+            .as_str()
+            .ok_or_else(|| ApiError::bad("a signature has no sig"))?;
+        let raw = b64::decode(text).map_err(|_| ApiError::bad("a signature is not base64"))?;
+        let (pem, _) = keys
+            .iter()
+            .find(|(_, k)| k.verify(&Message::Raw(&pae), &raw).is_ok())
+            .ok_or_else(|| {
+                ApiError::bad("an envelope signature does not verify with any given verifier")
+            })?;
+        verified.push(signet_types::rekor::DsseSignature {
+            signature: text.to_owned(),
+            verifier_pem: pem.clone(),
+        });
+    }
+    let payload_hash = Digest::of(DigestAlgorithm::Sha256, &payload).to_hex();
+    let body = signet_types::rekor::dsse_v001_body(
+        &Digest::of(DigestAlgorithm::Sha256, envelope_text.as_bytes()).to_hex(),
+        &payload_hash,
+        &verified,
+    )
+    .map_err(|e| ApiError::bad(e.to_string()))?;
+    Ok(Submission {
+        body,
+        kind_version: "dsse/0.0.1".into(),
+        artifact: Some(format!("sha256:{payload_hash}")),
+        key_fingerprint: keys.first().map(|(_, k)| k.fingerprint()),
+    })
+}
+
 async fn create_v1(
     State(log): State<Log>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let entry: ProposedEntry = json_body(&body, "proposed entry")?;
-    let sub = validate_v001(&entry)?;
-    let body = sub.body.clone();
+    let sub = match entry.kind.as_str() {
+        "dsse" => validate_dsse(&entry)?,
+        _ => validate_v001(&entry)?,
+    };
+    let (body, kind_version) = (sub.body.clone(), sub.kind_version.clone());
     let seq = log.submit(sub).await?;
     let published = wait_published(&log, seq.index).await?;
     // A duplicate has the same body (dedup is by leaf hash), so the entry
@@ -225,7 +305,7 @@ async fn create_v1(
         leaf: signet_tlog::hash::leaf_hash(&body),
         body,
         integrated_time: seq.integrated_time,
-        kind_version: "hashedrekord/0.0.1".into(),
+        kind_version,
     };
     let doc = log_entry_v1(&log, &stored, &published).await?;
     let status = if seq.duplicate {

@@ -511,3 +511,55 @@ async fn overload_answers_503_with_retry_after() {
     assert!(busy > 0 && ok > 0, "ok {ok}, busy {busy}");
     a.log.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsse_entries_from_the_rekor_fixture() {
+    let a = app_with(|_| {}).await;
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/vectors/rekor/pkg/generated/models/testdata/dsse.json"
+    ))
+    .unwrap();
+    let (s, b, _) = call(
+        &a.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(fixture.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+    let doc: Value = serde_json::from_slice(&b).unwrap();
+    let body: Value =
+        serde_json::from_slice(&b64::decode(first(&doc).1["body"].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert_eq!(body["kind"], "dsse");
+    let v: Value = serde_json::from_slice(&fixture).unwrap();
+    let env = v["spec"]["proposedContent"]["envelope"].as_str().unwrap();
+    assert_eq!(
+        body["spec"]["envelopeHash"]["value"],
+        Digest::of(DigestAlgorithm::Sha256, env.as_bytes()).to_hex()
+    );
+    // A signature that does not verify, and a missing verifier, are refused.
+    let mut bad = v.clone();
+    bad["spec"]["proposedContent"]["envelope"] = json!(env.replace("MEQCIAIl", "MEQCIAIm"));
+    let (s, b, _) = call(
+        &a.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(serde_json::to_vec(&bad).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&b).contains("does not verify"));
+    let mut none = v.clone();
+    none["spec"]["proposedContent"]["verifiers"] = json!([]);
+    let (s, _, _) = call(
+        &a.router,
+        "POST",
+        "/api/v1/log/entries",
+        Some(serde_json::to_vec(&none).unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    a.log.shutdown().await;
+}

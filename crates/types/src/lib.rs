@@ -19,6 +19,7 @@
 
 pub mod b64;
 pub mod bundle;
+pub mod dsse;
 mod error;
 pub mod hex;
 pub mod jcs;

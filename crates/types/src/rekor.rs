@@ -148,6 +148,39 @@ impl HashedRekordRequestV002 {
     }
 }
 
+/// One verified DSSE signature for a `dsse` 0.0.1 body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DsseSignature {
+    /// The signature's base64 text exactly as in the envelope.
+    pub signature: String,
+    /// PEM of the key (or certificate) that verified it.
+    pub verifier_pem: Vec<u8>,
+}
+
+/// The canonical `dsse` 0.0.1 body: SHA-256 (hex) of the envelope exactly
+/// as submitted and of the payload, and the signatures (sorted by their
+/// base64 text) with the verifiers that verified them.
+pub fn dsse_v001_body(
+    envelope_sha256_hex: &str,
+    payload_sha256_hex: &str,
+    signatures: &[DsseSignature],
+) -> Result<Vec<u8>> {
+    let mut sigs: Vec<&DsseSignature> = signatures.iter().collect();
+    sigs.sort_by(|a, b| a.signature.cmp(&b.signature));
+    jcs::canonicalize(&serde_json::json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "envelopeHash": {"algorithm": "sha256", "value": envelope_sha256_hex},
+            "payloadHash": {"algorithm": "sha256", "value": payload_sha256_hex},
+            "signatures": sigs.iter().map(|s| serde_json::json!({
+                "signature": s.signature,
+                "verifier": b64::encode(&s.verifier_pem),
+            })).collect::<Vec<_>>(),
+        },
+    }))
+}
+
 /// The payload a Rekor v1 SignedEntryTimestamp signs.
 pub fn set_payload(
     body: &[u8],
