@@ -142,7 +142,7 @@ impl Digest {
 
     /// Lowercase hex of the digest bytes.
     pub fn to_hex(&self) -> String {
-        self.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        signet_types::hex::encode(self.as_bytes())
     }
 
     pub(crate) fn lc(&self) -> &digest::Digest {

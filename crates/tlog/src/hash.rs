@@ -46,7 +46,7 @@ impl Hash {
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        signet_types::hex::encode(self.0)
     }
 }
 

@@ -155,7 +155,7 @@ impl Verifier {
 }
 
 fn hex4(id: &[u8; 4]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
+    signet_types::hex::encode(id)
 }
 
 /// A key that signs notes.

@@ -1,8 +1,15 @@
 //! Lowercase hexadecimal, as Rekor v1 writes digests, log IDs and hashes.
 
-/// Lowercase hex of `bytes`.
+/// Lowercase hex of `bytes` (table lookup: this runs for every log entry).
 pub fn encode(bytes: impl AsRef<[u8]>) -> String {
-    bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let bytes = bytes.as_ref();
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// Decodes hex (either case); `None` for odd lengths or other characters.

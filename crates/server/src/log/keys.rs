@@ -22,7 +22,7 @@ fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
 fn tempfile_in(dir: &Path) -> Result<(std::path::PathBuf, std::fs::File)> {
     let mut rnd = [0u8; 8];
     signet_crypto::random_bytes(&mut rnd)?;
-    let name: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
+    let name = signet_types::hex::encode(rnd);
     let path = dir.join(format!(".tmp-{name}"));
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -48,13 +48,13 @@ pub(crate) fn password(data_dir: &Path, configured: Option<&str>) -> Result<Zero
     }
     let mut raw = Zeroizing::new([0u8; 32]);
     signet_crypto::random_bytes(raw.as_mut())?;
-    let text: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let text = zeroize::Zeroizing::new(signet_types::hex::encode(raw.as_ref()));
     write_secret(&path, text.as_bytes())?;
     tracing::warn!(
         path = %path.display(),
         "generated a key-encryption password for the log keys; set SIGNET_LOG_KEY_PASSWORD to keep it elsewhere"
     );
-    Ok(Zeroizing::new(text.into_bytes()))
+    Ok(Zeroizing::new(text.as_bytes().to_vec()))
 }
 
 /// Loads the key at `path`, or creates it.
