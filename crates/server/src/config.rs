@@ -23,7 +23,7 @@ pub struct Config {
     #[arg(long, env = "SIGNET_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Password that encrypts the log's private keys at rest. When unset, a
-    /// random one is generated into <data-dir>/log-keys.password (0600).
+    /// random one is generated into `<data-dir>/log-keys.password` (0600).
     #[arg(long, env = "SIGNET_LOG_KEY_PASSWORD", hide_env_values = true)]
     pub log_key_password: Option<String>,
     /// Most submissions waiting to be sequenced before the log answers 503.

@@ -1,9 +1,10 @@
 //! C2SP signed notes (`c2sp.org/signed-note`): text, a blank line, then
 //! signature lines `— <name> base64(keyID[4] ‖ signature)`.
 //!
-//! Key types: Ed25519 (0x01; key ID = SHA-256(name ‖ "\n" ‖ 0x01 ‖ pk)[:4],
-//! signs the text) and ECDSA (0x02, as Rekor and transparency-dev/formats
-//! use it; key ID = SHA-256(DER SPKI)[:4], signs SHA-256 of the text).
+//! Key types: Ed25519 (0x01; key ID = the first 4 bytes of
+//! `SHA-256(name ‖ "\n" ‖ 0x01 ‖ pk)`, signs the text) and ECDSA (0x02, as
+//! Rekor and transparency-dev/formats use it; key ID = the first 4 bytes of
+//! `SHA-256(DER SPKI)`, signs SHA-256 of the text).
 //! Unknown signers are ignored; a known signer whose signature fails makes
 //! the note invalid; at least one known signer must verify.
 

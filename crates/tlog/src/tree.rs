@@ -21,7 +21,7 @@ fn split(n: u64) -> u64 {
     1u64 << (63 - (n - 1).leading_zeros())
 }
 
-/// MTH(D[start:end]) for `start < end`.
+/// `MTH(D[start:end])` for `start < end`.
 pub fn subtree_root(r: &impl HashReader, start: u64, end: u64) -> Result<Hash> {
     let n = end - start;
     if n.is_power_of_two() && start.is_multiple_of(n) {
