@@ -456,29 +456,12 @@ async fn consistency(
     let root = if q.last_size == p.size {
         p.root
     } else {
-        root_at(&log, q.last_size).await?
+        log.root_at(q.last_size).await.map_err(ApiError::internal)?
     };
     Ok(axum::Json(json!({
         "rootHash": root.to_hex(),
         "hashes": proof.iter().map(Hash::to_hex).collect::<Vec<_>>(),
     })))
-}
-
-async fn root_at(log: &Log, size: u64) -> ApiResult<Hash> {
-    let tiles = log.tiles().clone();
-    tokio::task::spawn_blocking(move || {
-        let reader = signet_tlog::tile::TileReader::new(size, |id: TileId| {
-            tiles
-                .read(&id.path())
-                .ok()
-                .flatten()
-                .ok_or_else(|| signet_tlog::Error::Tile(format!("missing {}", id.path())))
-        });
-        signet_tlog::tree::root(&reader, size)
-    })
-    .await
-    .map_err(|e| ApiError::internal(e.into()))?
-    .map_err(|e| ApiError::internal(e.into()))
 }
 
 #[derive(Deserialize)]
@@ -635,10 +618,10 @@ async fn tile(State(log): State<Log>, Path(path): Path<String>) -> ApiResult<Res
     if !exists {
         return Err(ApiError::not_found("tile beyond the published tree"));
     }
-    let tiles = log.tiles().clone();
-    let bytes = tokio::task::spawn_blocking(move || tiles.read(&rel))
+    let bytes = log
+        .tiles()
+        .get(&rel)
         .await
-        .map_err(|e| ApiError::internal(e.into()))?
         .map_err(ApiError::internal)?
         .ok_or_else(|| {
             ApiError::not_found("tile not stored (partial tiles may be pruned once full)")

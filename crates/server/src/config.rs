@@ -16,6 +16,23 @@ pub struct Config {
     /// this is what `signet serve` does today either way).
     #[arg(long, env = "SIGNET_LOG_ONLY")]
     pub log_only: bool,
+    /// Where the log sequences entries: `sqlite://PATH` (default
+    /// `<data-dir>/log.db`) or `postgres://...` (several replicas may share it).
+    #[arg(long, env = "SIGNET_LOG_DB")]
+    pub log_db: Option<String>,
+    /// Where tiles, entry bundles and the checkpoint go: `file://DIR`
+    /// (default `<data-dir>/tiles`) or `s3://BUCKET[/PREFIX]` (credentials
+    /// and region from the usual `AWS_*` variables).
+    #[arg(long, env = "SIGNET_LOG_STORAGE")]
+    pub log_storage: Option<String>,
+    /// S3 endpoint for `s3://` storage that is not AWS (MinIO, Garage, moto...).
+    #[arg(long, env = "SIGNET_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// Extra S3 settings as `object_store` config keys (e.g.
+    /// `aws_access_key_id`), applied over the `AWS_*` environment; for
+    /// embedding and tests.
+    #[arg(skip)]
+    pub s3_options: Vec<(String, String)>,
     /// Log origin (checkpoint first line and note key name).
     #[arg(long, env = "SIGNET_LOG_ORIGIN", default_value = "signet.local/log")]
     pub log_origin: String,
@@ -23,7 +40,8 @@ pub struct Config {
     #[arg(long, env = "SIGNET_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Password that encrypts the log's private keys at rest. When unset, a
-    /// random one is generated into `<data-dir>/log-keys.password` (0600).
+    /// random one is generated into `<data-dir>/log-keys.password` (0600);
+    /// with PostgreSQL (shared by replicas) it must be set.
     #[arg(long, env = "SIGNET_LOG_KEY_PASSWORD", hide_env_values = true)]
     pub log_key_password: Option<String>,
     /// Most submissions waiting to be sequenced before the log answers 503.
@@ -44,6 +62,10 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             log_only: true,
+            log_db: None,
+            log_storage: None,
+            s3_endpoint: None,
+            s3_options: Vec::new(),
             log_origin: "signet.test/log".into(),
             public_url: None,
             log_key_password: Some("test-password".into()),
@@ -51,5 +73,19 @@ impl Config {
             log_checkpoint_ms: 50,
             log_max_body: 64 * 1024,
         }
+    }
+
+    /// The log database URL (configured, or SQLite under the data dir).
+    pub fn log_db_url(&self) -> String {
+        self.log_db
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("log.db").display()))
+    }
+
+    /// The tile storage URL (configured, or a directory under the data dir).
+    pub fn log_storage_url(&self) -> String {
+        self.log_storage
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", self.data_dir.join("tiles").display()))
     }
 }

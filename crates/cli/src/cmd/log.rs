@@ -51,10 +51,21 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE")]
         state: PathBuf,
     },
-    /// Re-derive every tile and the root of a local log from its entries.
+    /// Re-derive every tile, entry bundle and the root of a log from its
+    /// entries (reads only; run it against the server's own storage).
     Fsck {
         /// The log's data directory (`signet serve --data-dir`).
+        #[arg(default_value = "./signet-data")]
         data_dir: PathBuf,
+        /// The log database, when not the embedded default (`sqlite://...`, `postgres://...`).
+        #[arg(long, env = "SIGNET_LOG_DB")]
+        log_db: Option<String>,
+        /// The tile storage, when not the embedded default (`file://...`, `s3://...`).
+        #[arg(long, env = "SIGNET_LOG_STORAGE")]
+        log_storage: Option<String>,
+        /// S3 endpoint for `s3://` storage that is not AWS.
+        #[arg(long, env = "SIGNET_S3_ENDPOINT")]
+        s3_endpoint: Option<String>,
     },
 }
 
@@ -206,11 +217,21 @@ pub(crate) fn run(cmd: Command) -> Result<ExitCode> {
                 cp.size
             );
         }
-        Command::Fsck { data_dir } => {
-            let rt = tokio::runtime::Builder::new_current_thread()
+        Command::Fsck {
+            data_dir,
+            log_db,
+            log_storage,
+            s3_endpoint,
+        } => {
+            let mut config = signet_server::Config::for_tests(data_dir);
+            config.log_db = log_db;
+            config.log_storage = log_storage;
+            config.s3_endpoint = s3_endpoint;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
                 .enable_all()
                 .build()?;
-            let report = rt.block_on(signet_server::log::fsck(&data_dir))?;
+            let report = rt.block_on(signet_server::log::fsck(&config))?;
             for p in &report.problems {
                 println!("damage: {p}");
             }

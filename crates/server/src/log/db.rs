@@ -1,12 +1,23 @@
-//! Sequencing state in SQLite (WAL, synchronous=FULL: a commit is on disk
-//! before a submission is acknowledged).
+//! Sequencing state, chosen by URL:
+//!
+//! - `sqlite://PATH` (embedded default): WAL, synchronous=FULL, so a commit
+//!   is on disk before a submission is acknowledged; one process.
+//! - `postgres://...`: several replicas share it. Sequencing takes a
+//!   transaction-scoped advisory lock (indices stay contiguous across
+//!   writers); integration takes a session-scoped one, so one replica at a
+//!   time builds tiles, and the checkpoint row is swapped only if its size is
+//!   still the one the integrator started from.
+//!
+//! Both speak the same SQL (numbered `$N` parameters); only the schema and
+//! the locking differ.
 
-use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use signet_tlog::hash::{Hash, leaf_hash};
 use sqlx::Row;
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -28,108 +39,48 @@ pub struct StoredEntry {
     pub kind_version: String,
 }
 
+enum Pool {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
 pub(crate) struct Db {
-    pool: SqlitePool,
+    pool: Pool,
+    url: String,
 }
 
-const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS entries (
-        idx INTEGER PRIMARY KEY,
-        leaf_hash BLOB NOT NULL UNIQUE,
-        body BLOB NOT NULL,
-        integrated_time INTEGER NOT NULL,
-        kind_version TEXT NOT NULL,
-        artifact TEXT,
-        key_fingerprint TEXT
-    ) STRICT",
-    "CREATE INDEX IF NOT EXISTS entries_artifact ON entries(artifact)",
-    "CREATE INDEX IF NOT EXISTS entries_key ON entries(key_fingerprint)",
-    "CREATE TABLE IF NOT EXISTS checkpoint (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        size INTEGER NOT NULL,
-        root BLOB NOT NULL,
-        note TEXT NOT NULL
-    ) STRICT",
-];
-
-fn to_u64(v: i64) -> Result<u64> {
-    u64::try_from(v).context("negative value in the log database")
-}
-
-fn to_i64(v: u64) -> Result<i64> {
-    i64::try_from(v).context("value too large for the log database")
-}
-
-impl Db {
-    pub(crate) async fn open(path: &Path) -> Result<Self> {
-        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(std::time::Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        for stmt in SCHEMA {
-            sqlx::query(*stmt).execute(&pool).await?;
+/// Runs the same code on whichever pool backs the log; `$p` names it.
+macro_rules! on_pool {
+    ($self:expr, $p:ident => $body:expr) => {
+        match &$self.pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Pg($p) => $body,
         }
-        Ok(Self { pool })
-    }
+    };
+}
 
-    pub(crate) async fn state(&self) -> Result<Option<(u64, Hash, String)>> {
-        let row = sqlx::query("SELECT size, root, note FROM checkpoint WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            let root: Vec<u8> = r.try_get("root")?;
-            Ok((
-                to_u64(r.try_get("size")?)?,
-                Hash::from_slice(&root).context("bad root in database")?,
-                r.try_get("note")?,
-            ))
+macro_rules! entry_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        let leaf: Vec<u8> = r.try_get("leaf_hash")?;
+        Ok::<StoredEntry, anyhow::Error>(StoredEntry {
+            index: to_u64(r.try_get("idx")?)?,
+            leaf: Hash::from_slice(&leaf).context("bad leaf hash in database")?,
+            body: r.try_get("body")?,
+            integrated_time: r.try_get("integrated_time")?,
+            kind_version: r.try_get("kind_version")?,
         })
-        .transpose()
-    }
+    }};
+}
 
-    pub(crate) async fn init_state(&self, root: &Hash, note: &str) -> Result<()> {
-        sqlx::query("INSERT OR IGNORE INTO checkpoint (id, size, root, note) VALUES (1, 0, ?, ?)")
-            .bind(root.0.as_slice())
-            .bind(note)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Compare-and-swap of the published checkpoint.
-    pub(crate) async fn commit_checkpoint(
-        &self,
-        old: u64,
-        new: u64,
-        root: &Hash,
-        note: &str,
-    ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE checkpoint SET size = ?, root = ?, note = ? WHERE id = 1 AND size = ?",
-        )
-        .bind(to_i64(new)?)
-        .bind(root.0.as_slice())
-        .bind(note)
-        .bind(to_i64(old)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Sequences a batch in one transaction (`BEGIN IMMEDIATE`, so it waits
-    /// for other writers instead of failing); duplicates get their existing
-    /// index. Lookups and inserts go in chunks of multi-row statements.
-    pub(crate) async fn sequence(&self, batch: &[&Submission]) -> Result<Vec<Sequenced>> {
+/// The body of [`Db::sequence`], inside an open transaction `$tx` that
+/// excludes other writers.
+macro_rules! sequence_in {
+    ($tx:ident, $batch:expr) => {{
         const CHUNK: usize = 400;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let batch: &[&Submission] = $batch;
         let next: i64 = sqlx::query("SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM entries")
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *$tx)
             .await?
             .try_get("n")?;
         let mut next = to_u64(next)?;
@@ -143,13 +94,13 @@ impl Db {
         for chunk in leaves.chunks(CHUNK) {
             let sql = format!(
                 "SELECT idx, integrated_time, leaf_hash FROM entries WHERE leaf_hash IN ({})",
-                vec!["?"; chunk.len()].join(",")
+                placeholders(chunk.len(), 1, 1)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for l in chunk {
                 q = q.bind(l.0.as_slice());
             }
-            for r in q.fetch_all(&mut *tx).await? {
+            for r in q.fetch_all(&mut *$tx).await? {
                 let leaf: Vec<u8> = r.try_get("leaf_hash")?;
                 known.insert(
                     Hash::from_slice(&leaf).context("bad leaf hash in database")?,
@@ -184,7 +135,7 @@ impl Db {
         for chunk in fresh.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO entries (idx, leaf_hash, body, integrated_time, kind_version, artifact, key_fingerprint) VALUES {}",
-                vec!["(?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(",")
+                placeholders(chunk.len(), 7, 1)
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (idx, i) in chunk {
@@ -198,10 +149,295 @@ impl Db {
                     .bind(s.artifact.as_deref())
                     .bind(s.key_fingerprint.as_deref());
             }
-            q.execute(&mut *tx).await?;
+            q.execute(&mut *$tx).await?;
         }
-        tx.commit().await?;
-        Ok(out)
+        out
+    }};
+}
+
+const SQLITE_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS entries (
+        idx INTEGER PRIMARY KEY,
+        leaf_hash BLOB NOT NULL UNIQUE,
+        body BLOB NOT NULL,
+        integrated_time INTEGER NOT NULL,
+        kind_version TEXT NOT NULL,
+        artifact TEXT,
+        key_fingerprint TEXT
+    ) STRICT",
+    "CREATE INDEX IF NOT EXISTS entries_artifact ON entries(artifact)",
+    "CREATE INDEX IF NOT EXISTS entries_key ON entries(key_fingerprint)",
+    "CREATE TABLE IF NOT EXISTS checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        size INTEGER NOT NULL,
+        root BLOB NOT NULL,
+        note TEXT NOT NULL
+    ) STRICT",
+    "CREATE TABLE IF NOT EXISTS log_keys (
+        name TEXT PRIMARY KEY,
+        pem TEXT NOT NULL
+    ) STRICT",
+];
+
+const PG_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS entries (
+        idx BIGINT PRIMARY KEY,
+        leaf_hash BYTEA NOT NULL UNIQUE,
+        body BYTEA NOT NULL,
+        integrated_time BIGINT NOT NULL,
+        kind_version TEXT NOT NULL,
+        artifact TEXT,
+        key_fingerprint TEXT
+    )",
+    "CREATE INDEX IF NOT EXISTS entries_artifact ON entries(artifact)",
+    "CREATE INDEX IF NOT EXISTS entries_key ON entries(key_fingerprint)",
+    "CREATE TABLE IF NOT EXISTS checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        size BIGINT NOT NULL,
+        root BYTEA NOT NULL,
+        note TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS log_keys (
+        name TEXT PRIMARY KEY,
+        pem TEXT NOT NULL
+    )",
+];
+
+/// Advisory lock keys (PostgreSQL): one for sequencing, one for integration.
+const SEQUENCE_LOCK: i64 = 0x5167_6e65_7401;
+const INTEGRATE_LOCK: i64 = 0x5167_6e65_7402;
+/// Serializes schema creation between replicas starting together.
+const SCHEMA_LOCK: i64 = 0x5167_6e65_7400;
+
+fn to_u64(v: i64) -> Result<u64> {
+    u64::try_from(v).context("negative value in the log database")
+}
+
+fn to_i64(v: u64) -> Result<i64> {
+    i64::try_from(v).context("value too large for the log database")
+}
+
+/// Hides the password in a database URL for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The right to integrate: held by one writer at a time.
+pub(crate) enum Lease {
+    /// SQLite has one process and one integrator task.
+    Local,
+    /// A connection holding the session advisory lock.
+    Pg(PoolConnection<sqlx::Postgres>),
+}
+
+impl Lease {
+    /// Gives the lease back (PostgreSQL: unlock, keeping the connection).
+    pub(crate) async fn release(self) {
+        if let Self::Pg(mut conn) = self {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(INTEGRATE_LOCK)
+                .execute(&mut *conn)
+                .await;
+            if unlocked.is_err() {
+                // Closing the connection releases the lock for certain.
+                let _ = conn.close().await;
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Opens (creating tables) the database at `url`.
+    pub(crate) async fn open(url: &str) -> Result<Self> {
+        let pool = if let Some(path) = url.strip_prefix("sqlite://") {
+            if let Some(dir) = std::path::Path::new(path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(opts)
+                .await
+                .with_context(|| format!("cannot open {path}"))?;
+            for stmt in SQLITE_SCHEMA {
+                sqlx::query(*stmt).execute(&pool).await?;
+            }
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)
+                .with_context(|| format!("bad database URL {}", redact(url)))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(std::time::Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .with_context(|| format!("cannot connect to {}", redact(url)))?;
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(SCHEMA_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            for stmt in PG_SCHEMA {
+                sqlx::query(*stmt).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Pool::Pg(pool)
+        } else {
+            bail!(
+                "unsupported log database URL {:?}: use sqlite://PATH or postgres://...",
+                redact(url)
+            );
+        };
+        Ok(Self {
+            pool,
+            url: redact(url),
+        })
+    }
+
+    /// Whether several processes may share this database.
+    pub(crate) fn shared(&self) -> bool {
+        matches!(self.pool, Pool::Pg(_))
+    }
+
+    /// The URL, password hidden.
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The stored (encrypted) PEM of a log key.
+    pub(crate) async fn key(&self, name: &str) -> Result<Option<String>> {
+        on_pool!(self, p => {
+            let row = sqlx::query("SELECT pem FROM log_keys WHERE name = $1")
+                .bind(name)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| r.try_get::<String, _>("pem")).transpose().map_err(Into::into)
+        })
+    }
+
+    /// Stores a key unless one of that name exists; returns the stored one
+    /// (so replicas starting together agree on one key).
+    pub(crate) async fn insert_key(&self, name: &str, pem: &str) -> Result<String> {
+        on_pool!(self, p => {
+            sqlx::query("INSERT INTO log_keys (name, pem) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(pem)
+                .execute(p)
+                .await?;
+        });
+        self.key(name)
+            .await?
+            .context("the log key vanished right after it was stored")
+    }
+
+    pub(crate) async fn state(&self) -> Result<Option<(u64, Hash, String)>> {
+        on_pool!(self, p => {
+            let row = sqlx::query("SELECT size, root, note FROM checkpoint WHERE id = 1")
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| {
+                let root: Vec<u8> = r.try_get("root")?;
+                Ok((
+                    to_u64(r.try_get("size")?)?,
+                    Hash::from_slice(&root).context("bad root in database")?,
+                    r.try_get("note")?,
+                ))
+            })
+            .transpose()
+        })
+    }
+
+    pub(crate) async fn init_state(&self, root: &Hash, note: &str) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO checkpoint (id, size, root, note) VALUES (1, 0, $1, $2) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(root.0.as_slice())
+            .bind(note)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Takes the integration lease; `None` when another writer holds it.
+    pub(crate) async fn try_lease(&self) -> Result<Option<Lease>> {
+        match &self.pool {
+            Pool::Sqlite(_) => Ok(Some(Lease::Local)),
+            Pool::Pg(p) => {
+                let mut conn = p.acquire().await?;
+                let got: bool = sqlx::query("SELECT pg_try_advisory_lock($1) AS got")
+                    .bind(INTEGRATE_LOCK)
+                    .fetch_one(&mut *conn)
+                    .await?
+                    .try_get("got")?;
+                Ok(got.then_some(Lease::Pg(conn)))
+            }
+        }
+    }
+
+    /// Compare-and-swap of the published checkpoint.
+    pub(crate) async fn commit_checkpoint(
+        &self,
+        old: u64,
+        new: u64,
+        root: &Hash,
+        note: &str,
+    ) -> Result<bool> {
+        let done = on_pool!(self, p => {
+            sqlx::query(
+                "UPDATE checkpoint SET size = $1, root = $2, note = $3 WHERE id = 1 AND size = $4",
+            )
+            .bind(to_i64(new)?)
+            .bind(root.0.as_slice())
+            .bind(note)
+            .bind(to_i64(old)?)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Sequences a batch in one transaction that excludes other writers
+    /// (SQLite `BEGIN IMMEDIATE`; PostgreSQL an advisory transaction lock);
+    /// duplicates get their existing index. Lookups and inserts go in chunks
+    /// of multi-row statements.
+    pub(crate) async fn sequence(&self, batch: &[&Submission]) -> Result<Vec<Sequenced>> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let out = sequence_in!(tx, batch);
+                tx.commit().await?;
+                Ok(out)
+            }
+            Pool::Pg(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(SEQUENCE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                let out = sequence_in!(tx, batch);
+                tx.commit().await?;
+                Ok(out)
+            }
+        }
     }
 
     /// `(index, leaf hash, body)` of up to `limit` entries from `start`.
@@ -210,50 +446,45 @@ impl Db {
         start: u64,
         limit: u64,
     ) -> Result<Vec<(u64, Hash, Vec<u8>)>> {
-        let rows = sqlx::query(
-            "SELECT idx, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx LIMIT ?",
-        )
-        .bind(to_i64(start)?)
-        .bind(to_i64(limit)?)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                let leaf: Vec<u8> = r.try_get("leaf_hash")?;
-                Ok((
-                    to_u64(r.try_get("idx")?)?,
-                    Hash::from_slice(&leaf).context("bad leaf hash in database")?,
-                    r.try_get("body")?,
-                ))
-            })
-            .collect()
-    }
-
-    fn entry_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEntry> {
-        let leaf: Vec<u8> = r.try_get("leaf_hash")?;
-        Ok(StoredEntry {
-            index: to_u64(r.try_get("idx")?)?,
-            leaf: Hash::from_slice(&leaf).context("bad leaf hash in database")?,
-            body: r.try_get("body")?,
-            integrated_time: r.try_get("integrated_time")?,
-            kind_version: r.try_get("kind_version")?,
+        on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT idx, leaf_hash, body FROM entries WHERE idx >= $1 ORDER BY idx LIMIT $2",
+            )
+            .bind(to_i64(start)?)
+            .bind(to_i64(limit)?)
+            .fetch_all(p)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    let leaf: Vec<u8> = r.try_get("leaf_hash")?;
+                    Ok((
+                        to_u64(r.try_get("idx")?)?,
+                        Hash::from_slice(&leaf).context("bad leaf hash in database")?,
+                        r.try_get("body")?,
+                    ))
+                })
+                .collect()
         })
     }
 
     pub(crate) async fn entry_by_index(&self, index: u64) -> Result<Option<StoredEntry>> {
-        let row = sqlx::query("SELECT * FROM entries WHERE idx = ?")
-            .bind(to_i64(index)?)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(Self::entry_from_row).transpose()
+        on_pool!(self, p => {
+            let row = sqlx::query("SELECT * FROM entries WHERE idx = $1")
+                .bind(to_i64(index)?)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| entry_from_row!(r)).transpose()
+        })
     }
 
     pub(crate) async fn entry_by_leaf(&self, leaf: &Hash) -> Result<Option<StoredEntry>> {
-        let row = sqlx::query("SELECT * FROM entries WHERE leaf_hash = ?")
-            .bind(leaf.0.as_slice())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(Self::entry_from_row).transpose()
+        on_pool!(self, p => {
+            let row = sqlx::query("SELECT * FROM entries WHERE leaf_hash = $1")
+                .bind(leaf.0.as_slice())
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| entry_from_row!(r)).transpose()
+        })
     }
 
     pub(crate) async fn search(
@@ -261,20 +492,71 @@ impl Db {
         artifact: Option<&str>,
         key: Option<&str>,
     ) -> Result<Vec<Hash>> {
-        let rows = sqlx::query(
-            "SELECT leaf_hash FROM entries
-             WHERE (?1 IS NULL OR artifact = ?1) AND (?2 IS NULL OR key_fingerprint = ?2)
-             ORDER BY idx LIMIT 1000",
-        )
-        .bind(artifact)
-        .bind(key)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                let leaf: Vec<u8> = r.try_get("leaf_hash")?;
-                Hash::from_slice(&leaf).context("bad leaf hash in database")
-            })
-            .collect()
+        on_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT leaf_hash FROM entries
+                 WHERE ($1 IS NULL OR artifact = $1) AND ($2 IS NULL OR key_fingerprint = $2)
+                 ORDER BY idx LIMIT 1000",
+            )
+            .bind(artifact)
+            .bind(key)
+            .fetch_all(p)
+            .await?;
+            rows.into_iter()
+                .map(|r| {
+                    let leaf: Vec<u8> = r.try_get("leaf_hash")?;
+                    Hash::from_slice(&leaf).context("bad leaf hash in database")
+                })
+                .collect()
+        })
+    }
+}
+
+/// `rows` groups of `cols` numbered parameters from `$first`:
+/// `($1, $2), ($3, $4)`; one column gives a bare list `$1, $2`.
+fn placeholders(rows: usize, cols: usize, first: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 7);
+    let mut n = first;
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        if cols > 1 {
+            s.push('(');
+        }
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&n.to_string());
+            n += 1;
+        }
+        if cols > 1 {
+            s.push(')');
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered() {
+        assert_eq!(placeholders(1, 3, 1), "($1, $2, $3)");
+        assert_eq!(placeholders(2, 2, 1), "($1, $2), ($3, $4)");
+        assert_eq!(placeholders(3, 1, 5), "$5, $6, $7");
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

@@ -1,8 +1,6 @@
 //! `signet log fsck`: re-derives every leaf hash, tile, entry bundle and
 //! the root from the stored entries and reports any difference.
 
-use std::path::Path;
-
 use anyhow::{Result, bail};
 use signet_tlog::checkpoint::Checkpoint;
 use signet_tlog::hash::leaf_hash;
@@ -10,7 +8,8 @@ use signet_tlog::tile::{TileId, encode_entries};
 use signet_tlog::tree::MemoryTree;
 
 use super::db::Db;
-use super::tiles::TileDir;
+use super::tiles::TileStore;
+use crate::Config;
 
 /// What fsck found.
 #[derive(Debug, Default)]
@@ -25,14 +24,17 @@ pub struct FsckReport {
     pub problems: Vec<String>,
 }
 
-/// Checks the log stored under `data_dir`.
-pub async fn fsck(data_dir: &Path) -> Result<FsckReport> {
-    let db_path = data_dir.join("log.db");
-    if !db_path.exists() {
-        bail!("no log database at {}", db_path.display());
+/// Checks the log that `config` names (database and tile storage URLs, or
+/// the embedded default under its data dir). Reads only.
+pub async fn fsck(config: &Config) -> Result<FsckReport> {
+    let url = config.log_db_url();
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && !std::path::Path::new(path).exists()
+    {
+        bail!("no log database at {path}");
     }
-    let db = Db::open(&db_path).await?;
-    let tiles = TileDir::open(data_dir.join("tiles"))?;
+    let db = Db::open(&url).await?;
+    let tiles = TileStore::open(config)?;
     let Some((size, root, note)) = db.state().await? else {
         bail!("the log database has no checkpoint");
     };
@@ -87,7 +89,7 @@ pub async fn fsck(data_dir: &Path) -> Result<FsckReport> {
     for id in TileId::new_tiles(0, size) {
         report.tiles_checked += 1;
         let want = id.hashes(&tree)?;
-        match tiles.read(&id.path())? {
+        match tiles.get(&id.path()).await? {
             Some(got) if got == want => {}
             Some(_) => report
                 .problems
@@ -97,7 +99,7 @@ pub async fn fsck(data_dir: &Path) -> Result<FsckReport> {
         if id.level == 0 {
             let start = usize::try_from(id.index * 256)?;
             let want = encode_entries(&bodies[start..start + usize::from(id.width)])?;
-            match tiles.read(&id.entries_path())? {
+            match tiles.get(&id.entries_path()).await? {
                 Some(got) if got == want => {}
                 Some(_) => report
                     .problems
@@ -108,8 +110,12 @@ pub async fn fsck(data_dir: &Path) -> Result<FsckReport> {
             }
         }
     }
-    match tiles.read("checkpoint")? {
+    match tiles.get("checkpoint").await? {
         Some(c) if c == note.as_bytes() => {}
+        Some(c) if checkpoint_size(&c).is_some_and(|s| s > size) => report.problems.push(
+            "the public checkpoint is ahead of the database (a rollback of the database?)".into(),
+        ),
+        // Behind or re-signed: the next integration rewrites it.
         Some(_) => report
             .problems
             .push("the checkpoint file differs from the database".into()),
@@ -127,4 +133,10 @@ pub async fn fsck(data_dir: &Path) -> Result<FsckReport> {
             .push(format!("the stored checkpoint is malformed: {e}")),
     }
     Ok(report)
+}
+
+fn checkpoint_size(note: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(note).ok()?;
+    let n = signet_tlog::note::Note::parse(text).ok()?;
+    Checkpoint::parse(&n.text).ok().map(|c| c.size)
 }

@@ -1,8 +1,13 @@
 //! The transparency log service: one sequencer task (batches submissions
-//! into one SQLite transaction each, so an index is acknowledged only once
-//! it is on disk) and one integrator task (builds tiles and entry bundles
-//! from sequenced entries, signs a checkpoint, commits it with a
+//! into one database transaction each, so an index is acknowledged only
+//! once it is durable) and one integrator task (builds tiles and entry
+//! bundles from sequenced entries, signs a checkpoint, commits it with a
 //! compare-and-swap on the stored tree size, then publishes it).
+//!
+//! Backends by URL: SQLite + a local directory (one process), or
+//! PostgreSQL + S3, where any number of replicas write: sequencing is
+//! serialized by the database, one replica at a time holds the integration
+//! lease, and every replica picks up checkpoints the others committed.
 
 mod db;
 mod fsck;
@@ -24,7 +29,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 pub use db::StoredEntry;
 pub use fsck::{FsckReport, fsck};
-pub use tiles::TileDir;
+pub use tiles::{TileDir, TileStore};
 
 use crate::Config;
 
@@ -93,7 +98,7 @@ type Reply = oneshot::Sender<std::result::Result<Sequenced, String>>;
 struct Inner {
     origin: String,
     db: db::Db,
-    tiles: TileDir,
+    tiles: TileStore,
     ecdsa: PrivateKey,
     note_signers: Vec<Signer>,
     submit: mpsc::Sender<(Submission, Reply)>,
@@ -112,49 +117,60 @@ impl Log {
     /// Opens (creating on first start) the log under the data dir and starts
     /// its sequencer and integrator.
     pub async fn open(config: &Config) -> Result<Self> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-        let password = keys::password(&config.data_dir, config.log_key_password.as_deref())?;
+        let db = db::Db::open(&config.log_db_url()).await?;
+        let password = keys::password(
+            &config.data_dir,
+            config.log_key_password.as_deref(),
+            db.shared(),
+        )?;
+        let legacy = |name: &str| Some(config.data_dir.join(name)).filter(|_| !db.shared());
         let ecdsa = keys::load_or_create(
-            &config.data_dir.join("log-ecdsa.key"),
+            &db,
+            "ecdsa",
             KeyAlgorithm::EcdsaP256,
             &password,
-        )?;
+            legacy("log-ecdsa.key").as_deref(),
+        )
+        .await?;
         let ed25519 = keys::load_or_create(
-            &config.data_dir.join("log-ed25519.key"),
+            &db,
+            "ed25519",
             KeyAlgorithm::Ed25519,
             &password,
-        )?;
+            legacy("log-ed25519.key").as_deref(),
+        )
+        .await?;
+        drop(password);
         let origin = config.log_origin.clone();
         let note_signers = vec![
             Signer::new(&origin, ecdsa_clone(&ecdsa)?).map_err(|e| anyhow!("{e}"))?,
             Signer::new(&origin, ed25519).map_err(|e| anyhow!("{e}"))?,
         ];
-        let db = db::Db::open(&config.data_dir.join("log.db")).await?;
-        let tiles = TileDir::open(config.data_dir.join("tiles"))?;
+        let tiles = TileStore::open(config)?;
 
-        let published = match db.state().await? {
-            Some((size, root, note)) => Published {
-                size,
-                root,
-                note: note.into(),
-                proofs: Arc::default(),
-            },
-            None => {
-                let cp = Checkpoint::new(&origin, 0, signet_tlog::hash::empty_root());
-                let refs: Vec<&Signer> = note_signers.iter().collect();
-                let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
-                db.init_state(&cp.root, &note).await?;
-                Published {
-                    size: 0,
-                    root: cp.root,
-                    note: note.into(),
-                    proofs: Arc::default(),
-                }
-            }
+        if db.state().await?.is_none() {
+            let cp = Checkpoint::new(&origin, 0, signet_tlog::hash::empty_root());
+            let refs: Vec<&Signer> = note_signers.iter().collect();
+            let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
+            db.init_state(&cp.root, &note).await?;
+        }
+        // Another replica may have initialised it first: read what won.
+        let (size, root, note) = db
+            .state()
+            .await?
+            .context("the log database has no checkpoint row")?;
+        let published = Published {
+            size,
+            root,
+            note: note.into(),
+            proofs: Arc::default(),
         };
-        // The checkpoint file may lag the database after a crash: rewrite it.
-        tiles.write("checkpoint", published.note.as_bytes())?;
+        // The checkpoint object may lag the database after a crash.
+        if let Some(lease) = db.try_lease().await? {
+            let synced = sync_checkpoint_object(&tiles, size, &published.note).await;
+            lease.release().await;
+            synced?;
+        }
 
         let (pub_tx, pub_rx) = watch::channel(published);
         let (submit_tx, submit_rx) = mpsc::channel(config.log_max_pending.max(1));
@@ -228,8 +244,8 @@ impl Log {
         self.0.published.borrow().clone()
     }
 
-    /// The tile directory (static read path).
-    pub fn tiles(&self) -> &TileDir {
+    /// The tile store (static read path).
+    pub fn tiles(&self) -> &TileStore {
         &self.0.tiles
     }
 
@@ -273,7 +289,7 @@ impl Log {
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>> {
         let tiles = self.0.tiles.clone();
         tokio::task::spawn_blocking(move || {
-            let reader = disk_reader(&tiles, size);
+            let reader = store_reader(&tiles, size);
             tree::inclusion_proof(&reader, index, size).map_err(|e| anyhow!("{e}"))
         })
         .await?
@@ -283,8 +299,18 @@ impl Log {
     pub async fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>> {
         let tiles = self.0.tiles.clone();
         tokio::task::spawn_blocking(move || {
-            let reader = disk_reader(&tiles, new);
+            let reader = store_reader(&tiles, new);
             tree::consistency_proof(&reader, old, new).map_err(|e| anyhow!("{e}"))
+        })
+        .await?
+    }
+
+    /// Root hash of the tree of `size` (≤ the published size), from tiles.
+    pub async fn root_at(&self, size: u64) -> Result<Hash> {
+        let tiles = self.0.tiles.clone();
+        tokio::task::spawn_blocking(move || {
+            let reader = store_reader(&tiles, size);
+            tree::root(&reader, size).map_err(|e| anyhow!("{e}"))
         })
         .await?
     }
@@ -314,17 +340,37 @@ pub fn hex(b: &[u8]) -> String {
     signet_types::hex::encode(b)
 }
 
-fn disk_reader(
-    tiles: &TileDir,
+/// A tile reader over the store, for blocking code (`spawn_blocking`).
+fn store_reader(
+    tiles: &TileStore,
     size: u64,
 ) -> TileReader<impl Fn(TileId) -> signet_tlog::Result<Vec<u8>> + '_> {
-    TileReader::new(size, move |id: TileId| {
-        tiles
-            .read(&id.path())
+    TileReader::new(size, move |id: TileId| read_tile(tiles, id))
+}
+
+fn read_tile(tiles: &TileStore, id: TileId) -> signet_tlog::Result<Vec<u8>> {
+    match tiles.get_blocking(&id.path()) {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => Err(signet_tlog::Error::Tile(format!("missing {}", id.path()))),
+        Err(e) => Err(signet_tlog::Error::Tile(format!("{e:#}"))),
+    }
+}
+
+/// Writes the checkpoint object unless it already shows `size` or more
+/// (called under the integration lease, so writers never race; the check
+/// keeps a late writer from rolling the public checkpoint back).
+async fn sync_checkpoint_object(tiles: &TileStore, size: u64, note: &str) -> Result<()> {
+    if let Some(current) = tiles.get("checkpoint").await? {
+        let shown = std::str::from_utf8(&current)
             .ok()
-            .flatten()
-            .ok_or_else(|| signet_tlog::Error::Tile(format!("missing {}", id.path())))
-    })
+            .and_then(|t| signet_tlog::note::Note::parse(t).ok())
+            .and_then(|n| Checkpoint::parse(&n.text).ok())
+            .map(|c| c.size);
+        if shown.is_some_and(|s| s >= size) {
+            return Ok(());
+        }
+    }
+    tiles.put("checkpoint", note.as_bytes().to_vec()).await
 }
 
 async fn sequencer(log: Log, mut rx: mpsc::Receiver<(Submission, Reply)>) {
@@ -384,11 +430,38 @@ async fn integrator(
 /// Largest number of new entries integrated into one checkpoint.
 const MAX_INTEGRATE: u64 = 65_536;
 
-/// Integrates sequenced entries beyond the published size; returns the new
-/// published checkpoint, or `None` when there was nothing to do.
+/// Integrates sequenced entries beyond the stored checkpoint, under the
+/// integration lease; returns the checkpoint to publish (ours, or a newer
+/// one another replica committed), or `None` when nothing changed.
 pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
-    let current = log.published();
-    let old = current.size;
+    let Some(lease) = log.0.db.try_lease().await? else {
+        return newer_stored(log).await;
+    };
+    let result = integrate_leased(log).await;
+    lease.release().await;
+    result
+}
+
+/// The stored checkpoint, when it is ahead of the one this process publishes.
+async fn newer_stored(log: &Log) -> Result<Option<Published>> {
+    let Some((size, root, note)) = log.0.db.state().await? else {
+        bail!("the log database lost its checkpoint row");
+    };
+    if size <= log.published().size {
+        return Ok(None);
+    }
+    Ok(Some(Published {
+        size,
+        root,
+        note: note.into(),
+        proofs: Arc::default(),
+    }))
+}
+
+async fn integrate_leased(log: &Log) -> Result<Option<Published>> {
+    let Some((old, _, stored_note)) = log.0.db.state().await? else {
+        bail!("the log database lost its checkpoint row");
+    };
     let tile_start = old - old % 256;
     let rows = log
         .0
@@ -397,7 +470,10 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
         .await?;
     let new_size = tile_start + rows.len() as u64;
     if new_size <= old {
-        return Ok(None);
+        // Nothing new; make sure a checkpoint another replica committed (or
+        // one a crash left unwritten) is public and published here.
+        sync_checkpoint_object(&log.0.tiles, old, &stored_note).await?;
+        return newer_stored(log).await;
     }
     for (i, (idx, _, _)) in rows.iter().enumerate() {
         if *idx != tile_start + i as u64 {
@@ -406,68 +482,74 @@ pub(crate) async fn integrate_once(log: &Log) -> Result<Option<Published>> {
     }
     let inner = log.0.clone();
     let origin = log.0.origin.clone();
-    let (root, note, proofs) =
-        tokio::task::spawn_blocking(move || -> Result<(Hash, String, HashMap<u64, Vec<Hash>>)> {
-            let fresh: Vec<Hash> = rows[(old - tile_start) as usize..]
-                .iter()
-                .map(|r| r.1)
-                .collect();
-            let cache = std::cell::RefCell::new(HashMap::new());
-            let old_reader = TileReader::new(old, |id: TileId| {
-                if let Some(t) = cache.borrow().get(&id) {
-                    return Ok::<Vec<u8>, signet_tlog::Error>(Vec::clone(t));
-                }
-                let t =
-                    inner.tiles.read(&id.path()).ok().flatten().ok_or_else(|| {
-                        signet_tlog::Error::Tile(format!("missing {}", id.path()))
-                    })?;
-                cache.borrow_mut().insert(id, t.clone());
-                Ok(t)
-            });
-            let reader = Growing {
-                old,
-                old_reader: &old_reader,
-                fresh: &fresh,
-                memo: std::cell::RefCell::new(HashMap::new()),
-            };
-            for id in TileId::new_tiles(old, new_size) {
-                let hashes = id.hashes(&reader).map_err(|e| anyhow!("{e}"))?;
-                inner.tiles.write(&id.path(), &hashes)?;
-                if id.level == 0 {
-                    let start = (id.index * 256 - tile_start) as usize;
-                    let bodies: Vec<&[u8]> = rows[start..start + usize::from(id.width)]
-                        .iter()
-                        .map(|r| r.2.as_slice())
-                        .collect();
-                    inner
-                        .tiles
-                        .write(&id.entries_path(), &encode_entries(&bodies)?)?;
-                }
+    type Built = (
+        Hash,
+        String,
+        HashMap<u64, Vec<Hash>>,
+        Vec<(String, Vec<u8>)>,
+    );
+    let (root, note, proofs, files) = tokio::task::spawn_blocking(move || -> Result<Built> {
+        let fresh: Vec<Hash> = rows[(old - tile_start) as usize..]
+            .iter()
+            .map(|r| r.1)
+            .collect();
+        let cache = std::cell::RefCell::new(HashMap::new());
+        let old_reader = TileReader::new(old, |id: TileId| {
+            if let Some(t) = cache.borrow().get(&id) {
+                return Ok::<Vec<u8>, signet_tlog::Error>(Vec::clone(t));
             }
-            let root = tree::root(&reader, new_size).map_err(|e| anyhow!("{e}"))?;
-            // Proofs for the new entries reuse the memoized node hashes.
-            let mut proofs = HashMap::with_capacity(fresh.len());
-            for index in old..new_size {
-                proofs.insert(
-                    index,
-                    tree::inclusion_proof(&reader, index, new_size).map_err(|e| anyhow!("{e}"))?,
-                );
+            let t = read_tile(&inner.tiles, id)?;
+            cache.borrow_mut().insert(id, t.clone());
+            Ok(t)
+        });
+        let reader = Growing {
+            old,
+            old_reader: &old_reader,
+            fresh: &fresh,
+            memo: std::cell::RefCell::new(HashMap::new()),
+        };
+        let mut files = Vec::new();
+        for id in TileId::new_tiles(old, new_size) {
+            let hashes = id.hashes(&reader).map_err(|e| anyhow!("{e}"))?;
+            files.push((id.path(), hashes));
+            if id.level == 0 {
+                let start = (id.index * 256 - tile_start) as usize;
+                let bodies: Vec<&[u8]> = rows[start..start + usize::from(id.width)]
+                    .iter()
+                    .map(|r| r.2.as_slice())
+                    .collect();
+                files.push((id.entries_path(), encode_entries(&bodies)?));
             }
-            let cp = Checkpoint::new(&origin, new_size, root);
-            let refs: Vec<&Signer> = inner.note_signers.iter().collect();
-            let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
-            Ok((root, note, proofs))
-        })
-        .await??;
+        }
+        let root = tree::root(&reader, new_size).map_err(|e| anyhow!("{e}"))?;
+        // Proofs for the new entries reuse the memoized node hashes.
+        let mut proofs = HashMap::with_capacity(fresh.len());
+        for index in old..new_size {
+            proofs.insert(
+                index,
+                tree::inclusion_proof(&reader, index, new_size).map_err(|e| anyhow!("{e}"))?,
+            );
+        }
+        let cp = Checkpoint::new(&origin, new_size, root);
+        let refs: Vec<&Signer> = inner.note_signers.iter().collect();
+        let note = cp.sign(&refs).map_err(|e| anyhow!("{e}"))?;
+        Ok((root, note, proofs, files))
+    })
+    .await??;
+    // Tiles first: a checkpoint is committed only once everything it
+    // implies is stored.
+    log.0.tiles.put_all(files).await?;
     if !log
         .0
         .db
         .commit_checkpoint(old, new_size, &root, &note)
         .await?
     {
-        bail!("another writer moved the log past size {old}; refusing to publish");
+        bail!(
+            "another writer moved the log past size {old} while this one held the lease; refusing to publish"
+        );
     }
-    log.0.tiles.write("checkpoint", note.as_bytes())?;
+    sync_checkpoint_object(&log.0.tiles, new_size, &note).await?;
     Ok(Some(Published {
         size: new_size,
         root,

@@ -1,14 +1,26 @@
-//! Tiles and the checkpoint on local disk, laid out as c2sp.org/tlog-tiles
-//! so the directory can be served as-is. Every write is temp file → fsync →
-//! rename → fsync of the directory, so a crash leaves either the old file or
-//! the new one.
+//! Where tiles, entry bundles and the checkpoint live, laid out as
+//! c2sp.org/tlog-tiles so the store can be served as-is:
+//!
+//! - `file://DIR`: every write is temp file → fsync → rename → fsync of the
+//!   directory, so a crash leaves either the old file or the new one.
+//! - `s3://BUCKET[/PREFIX]` (any S3-compatible store, through `object_store`):
+//!   a PUT is durable once acknowledged and objects appear whole.
+//!
+//! Tiles are immutable once written (a partial tile's width is in its path),
+//! so reads of tiles may be cached; the checkpoint is never cached.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
 
-/// The tile directory.
+use crate::Config;
+
+/// The tile directory on local disk.
 #[derive(Debug, Clone)]
 pub struct TileDir {
     root: PathBuf,
@@ -67,4 +79,177 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync {}", dir.display()))?;
     Ok(())
+}
+
+/// Most tiles kept in the read cache of an object store (each ≤ 8 KiB for
+/// hash tiles; entry bundles are not cached).
+const CACHE_TILES: usize = 4096;
+
+/// Tiles in an object store.
+#[derive(Clone)]
+pub struct ObjectTiles {
+    store: Arc<dyn ObjectStore>,
+    prefix: String,
+    url: String,
+    cache: Arc<Mutex<HashMap<String, Arc<[u8]>>>>,
+}
+
+impl ObjectTiles {
+    fn location(&self, rel: &str) -> ObjectPath {
+        ObjectPath::from(format!("{}{rel}", self.prefix))
+    }
+
+    async fn get(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let cacheable = rel.starts_with("tile/") && !rel.starts_with("tile/entries/");
+        if cacheable && let Some(t) = lock(&self.cache).get(rel) {
+            return Ok(Some(t.to_vec()));
+        }
+        let bytes = match self.store.get(&self.location(rel)).await {
+            Ok(r) => r
+                .bytes()
+                .await
+                .with_context(|| format!("cannot read {rel} from {}", self.url))?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {rel} from {}", self.url));
+            }
+        };
+        if cacheable {
+            let mut cache = lock(&self.cache);
+            if cache.len() >= CACHE_TILES {
+                cache.clear();
+            }
+            cache.insert(rel.to_owned(), Arc::from(&bytes[..]));
+        }
+        Ok(Some(bytes.to_vec()))
+    }
+
+    async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(&self.location(rel), bytes.into())
+            .await
+            .with_context(|| format!("cannot write {rel} to {}", self.url))?;
+        Ok(())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The tile store, chosen by URL.
+#[derive(Clone)]
+pub enum TileStore {
+    /// `file://DIR`.
+    Dir(TileDir),
+    /// `s3://BUCKET[/PREFIX]`.
+    Object(ObjectTiles),
+}
+
+impl std::fmt::Debug for TileStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Dir(d) => write!(f, "file://{}", d.root.display()),
+            Self::Object(o) => f.write_str(&o.url),
+        }
+    }
+}
+
+impl TileStore {
+    /// Opens the store named by `config.log_storage_url()`.
+    pub fn open(config: &Config) -> Result<Self> {
+        Self::open_url(
+            &config.log_storage_url(),
+            config.s3_endpoint.as_deref(),
+            &config.s3_options,
+        )
+    }
+
+    /// Opens a store by URL (`file://DIR` or `s3://BUCKET[/PREFIX]`).
+    pub fn open_url(
+        url: &str,
+        endpoint: Option<&str>,
+        options: &[(String, String)],
+    ) -> Result<Self> {
+        if let Some(dir) = url.strip_prefix("file://") {
+            return Ok(Self::Dir(TileDir::open(PathBuf::from(dir))?));
+        }
+        let Some(rest) = url.strip_prefix("s3://") else {
+            bail!("unsupported log storage URL {url:?}: use file://DIR or s3://BUCKET[/PREFIX]");
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            bail!("the storage URL {url:?} names no bucket");
+        }
+        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+        if let Some(ep) = endpoint {
+            builder = builder
+                .with_endpoint(ep)
+                .with_allow_http(ep.starts_with("http://"))
+                .with_virtual_hosted_style_request(false);
+        }
+        for (k, v) in options {
+            let key = k
+                .parse()
+                .with_context(|| format!("unknown S3 option {k:?}"))?;
+            builder = builder.with_config(key, v);
+        }
+        let store = builder
+            .build()
+            .with_context(|| format!("cannot open {url}"))?;
+        let prefix = prefix.trim_matches('/');
+        Ok(Self::Object(ObjectTiles {
+            store: Arc::new(store),
+            prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+            url: url.to_owned(),
+            cache: Arc::default(),
+        }))
+    }
+
+    /// Reads a log-relative path (`checkpoint`, `tile/...`); `None` when absent.
+    pub async fn get(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Self::Dir(d) => {
+                let d = d.clone();
+                let rel = rel.to_owned();
+                tokio::task::spawn_blocking(move || d.read(&rel)).await?
+            }
+            Self::Object(o) => o.get(rel).await,
+        }
+    }
+
+    /// Writes a log-relative path durably; readers see the old or the new
+    /// bytes, never a part.
+    pub async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        match self {
+            Self::Dir(d) => {
+                let d = d.clone();
+                let rel = rel.to_owned();
+                tokio::task::spawn_blocking(move || d.write(&rel, &bytes)).await?
+            }
+            Self::Object(o) => o.put(rel, bytes).await,
+        }
+    }
+
+    /// Writes several paths, a few at a time.
+    pub async fn put_all(&self, files: Vec<(String, Vec<u8>)>) -> Result<()> {
+        use futures_util::{StreamExt, TryStreamExt};
+        futures_util::stream::iter(files)
+            .map(|(rel, bytes)| async move { self.put(&rel, bytes).await })
+            .buffer_unordered(8)
+            .try_collect::<()>()
+            .await
+    }
+
+    /// [`Self::get`] from blocking code (a `spawn_blocking` thread).
+    pub fn get_blocking(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Self::Dir(d) => d.read(rel),
+            Self::Object(o) => tokio::runtime::Handle::current().block_on(o.get(rel)),
+        }
+    }
 }
