@@ -12,7 +12,7 @@ set -euo pipefail
 backend=${LOG_BACKEND:-embedded}
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-conc=${2:-256}
+conc=${2:-1536}
 cd "$root"
 cargo build --release -j2 -p signet-cli -p signet-server -p signet-tlog --bins --example log_load --example proof_speed >&2
 # Proof verification on one core (target >= 100,000/s).

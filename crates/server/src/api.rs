@@ -338,7 +338,7 @@ async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiR
         e.leaf.to_hex(): {
             "body": b64::encode(&e.body),
             "integratedTime": e.integrated_time,
-            "logID": hex(&log.log_id()),
+            "logID": log.log_id_hex(),
             "logIndex": e.index,
             "verification": {
                 "signedEntryTimestamp": b64::encode(&set),

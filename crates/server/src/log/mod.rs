@@ -97,6 +97,8 @@ type Reply = oneshot::Sender<std::result::Result<Sequenced, String>>;
 
 struct Inner {
     origin: String,
+    log_id: [u8; 32],
+    log_id_hex: String,
     db: db::Db,
     tiles: TileStore,
     ecdsa: PrivateKey,
@@ -175,8 +177,11 @@ impl Log {
         let (pub_tx, pub_rx) = watch::channel(published);
         let (submit_tx, submit_rx) = mpsc::channel(config.log_max_pending.max(1));
         let (stop_tx, stop_rx) = watch::channel(false);
+        let log_id = signet_crypto::digest::sha256_concat(&[ecdsa.public_key().spki_der()]);
         let log = Self(Arc::new(Inner {
             origin,
+            log_id,
+            log_id_hex: hex(&log_id),
             db,
             tiles,
             ecdsa,
@@ -227,7 +232,12 @@ impl Log {
 
     /// Rekor v1 log ID: SHA-256 of the DER SPKI.
     pub fn log_id(&self) -> [u8; 32] {
-        signet_crypto::digest::sha256_concat(&[self.public_key().spki_der()])
+        self.0.log_id
+    }
+
+    /// [`Self::log_id`] in lowercase hex.
+    pub fn log_id_hex(&self) -> &str {
+        &self.0.log_id_hex
     }
 
     /// The note verifier keys (ECDSA and Ed25519) as vkeys.
@@ -279,7 +289,7 @@ impl Log {
         let payload = signet_types::rekor::set_payload(
             body,
             integrated_time,
-            &hex(&self.log_id()),
+            self.log_id_hex(),
             i64::try_from(index)?,
         )?;
         Ok(self.0.ecdsa.sign(&Message::Raw(&payload))?)
@@ -407,9 +417,13 @@ async fn integrator(
     interval: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    // Ticks are measured start to start: a slow integration is followed
+    // at once by the next one, never by a full extra interval.
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            () = tokio::time::sleep(interval) => {},
+            _ = ticks.tick() => {},
             _ = stop.changed() => {},
         }
         match integrate_once(&log).await {
