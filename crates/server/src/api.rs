@@ -2,6 +2,7 @@
 //! tlog-tiles static read path and the trusted root. Handlers validate and
 //! translate; all state changes go through [`Log`].
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::Router;
@@ -325,8 +326,11 @@ async fn create_v1(
 }
 
 /// A Rekor v1 `LogEntry` map `{uuid: {...}}` with SET and inclusion proof.
-async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiResult<Value> {
-    let size = published.size;
+async fn log_entry_v1(
+    log: &Log,
+    e: &StoredEntry,
+    published: &Published,
+) -> ApiResult<HashMap<String, LogEntryV1>> {
     let proof = published
         .proof(log, e.index)
         .await
@@ -334,24 +338,52 @@ async fn log_entry_v1(log: &Log, e: &StoredEntry, published: &Published) -> ApiR
     let set = log
         .set(&e.body, e.integrated_time, e.index)
         .map_err(ApiError::internal)?;
-    Ok(json!({
-        e.leaf.to_hex(): {
-            "body": b64::encode(&e.body),
-            "integratedTime": e.integrated_time,
-            "logID": log.log_id_hex(),
-            "logIndex": e.index,
-            "verification": {
-                "signedEntryTimestamp": b64::encode(&set),
-                "inclusionProof": {
-                    "logIndex": e.index,
-                    "rootHash": published.root.to_hex(),
-                    "treeSize": size,
-                    "hashes": proof.iter().map(Hash::to_hex).collect::<Vec<_>>(),
-                    "checkpoint": &*published.note,
-                },
+    let entry = LogEntryV1 {
+        body: b64::encode(&e.body),
+        integrated_time: e.integrated_time,
+        log_id: log.log_id_hex().to_owned(),
+        log_index: e.index,
+        verification: VerificationV1 {
+            signed_entry_timestamp: b64::encode(&set),
+            inclusion_proof: InclusionProofV1 {
+                log_index: e.index,
+                root_hash: published.root.to_hex(),
+                tree_size: published.size,
+                hashes: proof.iter().map(Hash::to_hex).collect(),
+                checkpoint: published.note.to_string(),
             },
-        }
-    }))
+        },
+    };
+    Ok(HashMap::from([(e.leaf.to_hex(), entry)]))
+}
+
+/// Rekor v1 `LogEntry` (typed: serialized straight, no JSON tree built).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogEntryV1 {
+    body: String,
+    integrated_time: i64,
+    #[serde(rename = "logID")]
+    log_id: String,
+    log_index: u64,
+    verification: VerificationV1,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VerificationV1 {
+    signed_entry_timestamp: String,
+    inclusion_proof: InclusionProofV1,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InclusionProofV1 {
+    log_index: u64,
+    root_hash: String,
+    tree_size: u64,
+    hashes: Vec<String>,
+    checkpoint: String,
 }
 
 async fn create_v2(

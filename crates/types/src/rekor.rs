@@ -75,7 +75,8 @@ impl HashedRekordV001 {
 
     /// Parses the spec of a proposed entry or stored body.
     pub fn from_spec(spec: &serde_json::Value) -> Result<Self> {
-        serde_json::from_value(spec.clone()).map_err(|source| Error::Json {
+        // Deserializing from the borrowed value avoids copying the tree.
+        Self::deserialize(spec).map_err(|source| Error::Json {
             what: "hashedrekord 0.0.1 spec",
             source,
         })
