@@ -56,9 +56,30 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicUsize::new(0));
     let busy = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
+    // Throughput per 10 s window on stderr, to show whether the rate holds.
+    let reporter = {
+        let (done, stop) = (done.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut last = 0;
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            tick.tick().await;
+            while !stop.load(Ordering::Relaxed) {
+                tick.tick().await;
+                let now = done.load(Ordering::Relaxed);
+                eprintln!(
+                    "  {:>4.0}s: {}/s",
+                    start.elapsed().as_secs_f64(),
+                    (now - last) / 10
+                );
+                last = now;
+            }
+        })
+    };
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
+        let done = done.clone();
         let (client, url, bodies, next, stop, errors, busy) = (
             client.clone(),
             url.clone(),
@@ -84,6 +105,7 @@ async fn main() {
                     Ok(r) if r.status().as_u16() == 201 => {
                         let _ = r.bytes().await;
                         lat.push(t.elapsed());
+                        done.fetch_add(1, Ordering::Relaxed);
                     }
                     Ok(r) if r.status().as_u16() == 503 => {
                         busy.fetch_add(1, Ordering::Relaxed);
@@ -100,6 +122,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let elapsed_at_stop = start.elapsed();
+    reporter.abort();
     let mut lat = Vec::new();
     for t in tasks {
         lat.extend(t.await.unwrap_or_default());

@@ -274,6 +274,9 @@ impl Db {
                 // ~40 MiB instead of every 4 MiB, so hot pages are copied
                 // back once per checkpoint rather than many times.
                 .pragma("cache_size", "-65536")
+                // Statement journals of the multi-row inserts stay in memory
+                // (on disk they were a third of all bytes written).
+                .pragma("temp_store", "MEMORY")
                 .pragma("wal_autocheckpoint", "10000");
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
