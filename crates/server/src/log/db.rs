@@ -273,6 +273,7 @@ impl Db {
                 // Index pages stay cached; WAL checkpoints come every
                 // ~40 MiB instead of every 4 MiB, so hot pages are copied
                 // back once per checkpoint rather than many times.
+                .pragma("journal_size_limit", "67108864")
                 .pragma("cache_size", "-65536")
                 // Statement journals of the multi-row inserts stay in memory
                 // (on disk they were a third of all bytes written).
@@ -381,6 +382,20 @@ impl Db {
             .execute(p)
             .await?;
         });
+        Ok(())
+    }
+
+    /// Housekeeping, every few seconds: SQLite's automatic (passive) WAL
+    /// checkpoints never reset the WAL while writes and reads overlap
+    /// without pause (checkpoint starvation), so it grows and every read
+    /// slows; a RESTART checkpoint waits for readers, copies the WAL back
+    /// and lets the next writer start it from the beginning.
+    pub(crate) async fn maintain(&self) -> Result<()> {
+        if let Pool::Sqlite(p) = &self.pool {
+            sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                .execute(p)
+                .await?;
+        }
         Ok(())
     }
 

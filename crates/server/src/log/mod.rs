@@ -421,6 +421,7 @@ async fn integrator(
     // at once by the next one, never by a full extra interval.
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_maintenance = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = ticks.tick() => {},
@@ -435,11 +436,20 @@ async fn integrator(
                 tracing::error!(error = %format!("{e:#}"), "integration failed; will retry");
             }
         }
+        if last_maintenance.elapsed() >= MAINTENANCE_EVERY {
+            last_maintenance = tokio::time::Instant::now();
+            if let Err(e) = log.0.db.maintain().await {
+                tracing::warn!(error = %format!("{e:#}"), "database maintenance failed");
+            }
+        }
         if *stop.borrow() {
             break;
         }
     }
 }
+
+/// How often the integrator runs database housekeeping ([`db::Db::maintain`]).
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(5);
 
 /// Largest number of new entries integrated into one checkpoint.
 const MAX_INTEGRATE: u64 = 65_536;
