@@ -37,7 +37,7 @@ enum Command {
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: today the transparency log (SQLite + local disk by default).
-    Serve(cmd::serve::Args),
+    Serve(Box<cmd::serve::Args>),
     /// Transparency logs: show, fetch, monitor, check storage.
     #[command(subcommand)]
     Log(cmd::log::Command),
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
         Command::SignBlob(a) => cmd::sign_blob::run(a),
         Command::VerifyBlob(a) => cmd::verify_blob::run(a),
         Command::VerifyDir(a) => cmd::verify_dir::run(a),
-        Command::Serve(a) => cmd::serve::run(a),
+        Command::Serve(a) => cmd::serve::run(*a),
         Command::Log(c) => cmd::log::run(c),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Version(a) => cmd::version::run(a),

@@ -12,10 +12,20 @@ pub struct Config {
     /// Where the database, tiles and keys live.
     #[arg(long, env = "SIGNET_DATA_DIR", default_value = "./signet-data")]
     pub data_dir: PathBuf,
-    /// Serve only the transparency log (the registry is not built yet, so
-    /// this is what `signet serve` does today either way).
+    /// Serve only the transparency log, not the registry.
     #[arg(long, env = "SIGNET_LOG_ONLY")]
     pub log_only: bool,
+    /// Registry metadata: `sqlite://PATH` (default `<data-dir>/registry.db`)
+    /// or `postgres://...` (replicas may share it).
+    #[arg(long = "db", env = "SIGNET_DB")]
+    pub db: Option<String>,
+    /// Registry blobs: `file://DIR` (default `<data-dir>/blobs`) or
+    /// `s3://BUCKET[/PREFIX]`.
+    #[arg(long = "blobs", env = "SIGNET_BLOBS")]
+    pub blobs: Option<String>,
+    /// Largest manifest accepted (bytes).
+    #[arg(long, env = "SIGNET_MAX_MANIFEST", default_value_t = 4 * 1024 * 1024)]
+    pub max_manifest: usize,
     /// Where the log sequences entries: `sqlite://PATH` (default
     /// `<data-dir>/log.db`) or `postgres://...` (several replicas may share it).
     #[arg(long, env = "SIGNET_LOG_DB")]
@@ -62,6 +72,9 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
             log_only: true,
+            db: None,
+            blobs: None,
+            max_manifest: 4 * 1024 * 1024,
             log_db: None,
             log_storage: None,
             s3_endpoint: None,
@@ -73,6 +86,20 @@ impl Config {
             log_checkpoint_ms: 50,
             log_max_body: 64 * 1024,
         }
+    }
+
+    /// The registry database URL (configured, or SQLite under the data dir).
+    pub fn db_url(&self) -> String {
+        self.db
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("registry.db").display()))
+    }
+
+    /// The registry blob store URL (configured, or a directory under the data dir).
+    pub fn blobs_url(&self) -> String {
+        self.blobs
+            .clone()
+            .unwrap_or_else(|| format!("file://{}", self.data_dir.join("blobs").display()))
     }
 
     /// The log database URL (configured, or SQLite under the data dir).

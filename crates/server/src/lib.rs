@@ -1,6 +1,6 @@
-//! `signet serve`: today the transparency log (Rekor v1/v2 write APIs and
-//! the C2SP tlog-tiles read path) on the embedded default (SQLite + local
-//! disk). The registry of issue 4 joins this crate later.
+//! `signet serve`: the transparency log (Rekor v1/v2 write APIs and the
+//! C2SP tlog-tiles read path) and the OCI registry (`/v2/`), each on the
+//! embedded default (SQLite + local disk) or PostgreSQL + S3.
 //!
 //! Layering: `config` (typed, parsed once) → `log::Log` (sequencing and
 //! integration, the only writer) → `api` (axum handlers, thin).
@@ -9,6 +9,8 @@
 pub mod api;
 pub mod config;
 pub mod log;
+pub mod objects;
+pub mod registry;
 
 use anyhow::Context;
 
@@ -17,7 +19,11 @@ pub use config::Config;
 /// Runs the server until SIGINT/SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let log = log::Log::open(&config).await?;
-    let app = api::router(log.clone());
+    let mut app = api::router(log.clone());
+    if !config.log_only {
+        let registry = registry::Registry::open(&config).await?;
+        app = app.merge(registry::api::router(registry));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;

@@ -99,3 +99,65 @@ pub fn openssl_verifies(dir: &Path, dgst: &str, public: &str, sig: &str, file: &
     );
     o.code == 0 && o.stdout.trim() == "Verified OK"
 }
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `signet serve` as a child process, killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(data: &Path, port: u16) -> Self {
+        Self::start_with(data, port, &[])
+    }
+
+    pub fn start_with(data: &Path, port: u16, env: &[(String, String)]) -> Self {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("signet"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data)
+            .env("SIGNET_LOG_KEY_PASSWORD", "crash-test")
+            .env("SIGNET_LOG_CHECKPOINT_MS", "100")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if reqwest::blocking::get(format!("{url}/api/v1/log"))
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "server did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self { child, url }
+    }
+
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

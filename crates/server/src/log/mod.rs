@@ -29,6 +29,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 pub use db::StoredEntry;
 pub use fsck::{FsckReport, fsck};
+pub(crate) use keys::write_secret;
 pub use tiles::{TileDir, TileStore};
 
 use crate::Config;

@@ -174,37 +174,13 @@ impl TileStore {
         if let Some(dir) = url.strip_prefix("file://") {
             return Ok(Self::Dir(TileDir::open(PathBuf::from(dir))?));
         }
-        let Some(rest) = url.strip_prefix("s3://") else {
+        if !url.starts_with("s3://") {
             bail!("unsupported log storage URL {url:?}: use file://DIR or s3://BUCKET[/PREFIX]");
-        };
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            bail!("the storage URL {url:?} names no bucket");
         }
-        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
-        if let Some(ep) = endpoint {
-            builder = builder
-                .with_endpoint(ep)
-                .with_allow_http(ep.starts_with("http://"))
-                .with_virtual_hosted_style_request(false);
-        }
-        for (k, v) in options {
-            let key = k
-                .parse()
-                .with_context(|| format!("unknown S3 option {k:?}"))?;
-            builder = builder.with_config(key, v);
-        }
-        let store = builder
-            .build()
-            .with_context(|| format!("cannot open {url}"))?;
-        let prefix = prefix.trim_matches('/');
+        let opened = crate::objects::s3(url, endpoint, options)?;
         Ok(Self::Object(ObjectTiles {
-            store: Arc::new(store),
-            prefix: if prefix.is_empty() {
-                String::new()
-            } else {
-                format!("{prefix}/")
-            },
+            store: opened.store,
+            prefix: opened.prefix,
             url: url.to_owned(),
             cache: Arc::default(),
         }))

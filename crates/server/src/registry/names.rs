@@ -1,0 +1,94 @@
+//! Names the OCI distribution spec allows: repositories, tags, digests.
+//! Pure checks; anything else is refused before it reaches storage, so no
+//! name can traverse paths or collide with internal keys.
+
+/// `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*`,
+/// at most 255 characters.
+pub fn valid_repository(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 255 && name.split('/').all(valid_component)
+}
+
+fn valid_component(c: &str) -> bool {
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        // A separator run: ".", "_", "__" or one or more "-".
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        let ok = matches!(sep, "." | "_" | "__") || sep.bytes().all(|x| x == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
+pub fn valid_tag(tag: &str) -> bool {
+    let b = tag.as_bytes();
+    !b.is_empty()
+        && b.len() <= 128
+        && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+        && b[1..]
+            .iter()
+            .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'.' | b'_' | b'-'))
+}
+
+/// A `sha256:<64 lowercase hex>` digest, the only algorithm stored; returns the hex.
+pub fn sha256_hex(digest: &str) -> Option<&str> {
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then_some(hex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories() {
+        for ok in ["a", "production/apps", "a-b/c.d/e__f", "x--y", "0/1"] {
+            assert!(valid_repository(ok), "{ok}");
+        }
+        for bad in [
+            "", "A", "a/", "/a", "a//b", "..", "a/../b", "a..b", "-a", "a-", "a___b", "a b",
+            "a%2fb", "a\\b",
+        ] {
+            assert!(!valid_repository(bad), "{bad:?}");
+        }
+        assert!(!valid_repository(&"a".repeat(256)));
+    }
+
+    #[test]
+    fn tags() {
+        for ok in ["latest", "v1.2.3", "_x", "A-b_c.d"] {
+            assert!(valid_tag(ok), "{ok}");
+        }
+        for bad in ["", ".x", "-x", "a/b", "a:b", "..", &"a".repeat(129)] {
+            assert!(!valid_tag(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn digests() {
+        let h = "a".repeat(64);
+        assert_eq!(sha256_hex(&format!("sha256:{h}")), Some(h.as_str()));
+        assert_eq!(sha256_hex(&format!("sha256:{}", "A".repeat(64))), None);
+        assert_eq!(sha256_hex(&format!("sha512:{h}")), None);
+        assert_eq!(sha256_hex("sha256:../../etc"), None);
+    }
+}
