@@ -109,6 +109,11 @@ fn serve_runs_the_registry_and_skopeo_pushes_and_pulls() {
         .send()
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Liveness and readiness need no credential.
+    for path in ["/healthz", "/readyz"] {
+        let r = client.get(format!("{}{path}", server.url)).send().unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
 
     if Command::new("skopeo").arg("--version").output().is_err() {
         signet_testkit::missing("skopeo (apt install skopeo)");

@@ -20,10 +20,15 @@ pub use config::Config;
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let log = log::Log::open(&config).await?;
     let mut app = api::router(log.clone());
-    if !config.log_only {
-        let registry = registry::Registry::open(&config).await?;
-        app = app.merge(registry::api::router(registry));
+    let registry = if config.log_only {
+        None
+    } else {
+        Some(registry::Registry::open(&config).await?)
+    };
+    if let Some(reg) = &registry {
+        app = app.merge(registry::api::router(reg.clone()));
     }
+    let app = app.merge(ops_router(log.clone(), registry));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -39,6 +44,37 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("server failed")?;
     log.shutdown().await;
     Ok(())
+}
+
+/// `/healthz` (the process answers) and `/readyz` (its databases answer).
+fn ops_router(log: log::Log, registry: Option<registry::Registry>) -> axum::Router {
+    use axum::http::StatusCode;
+    let ready = move || {
+        let (log, registry) = (log.clone(), registry.clone());
+        async move {
+            let mut problems = Vec::new();
+            if let Err(e) = log.ready().await {
+                problems.push(format!("log database: {e:#}"));
+            }
+            if let Some(r) = &registry
+                && let Err(e) = r.ready().await
+            {
+                problems.push(format!("registry database: {e:#}"));
+            }
+            if problems.is_empty() {
+                (StatusCode::OK, "ready\n".to_owned())
+            } else {
+                tracing::warn!(problems = ?problems, "not ready");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not ready (see the server log)\n".to_owned(),
+                )
+            }
+        }
+    };
+    axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+        .route("/readyz", axum::routing::get(ready))
 }
 
 async fn shutdown_signal() {

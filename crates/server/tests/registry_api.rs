@@ -304,6 +304,32 @@ async fn push_and_pull_an_image(backend: Backend) {
         )
         .await;
     assert_eq!(r.header("content-length"), layer.len().to_string());
+    // Range reads: bounded, open-ended, suffix; out of range is 416.
+    let uri = format!("/v2/{repo}/blobs/{layer_digest}");
+    let n = layer.len();
+    for (range, want) in [
+        ("bytes=10-19".to_owned(), 10..20),
+        (format!("bytes={}-", n - 5), n - 5..n),
+        ("bytes=-7".to_owned(), n - 7..n),
+        (format!("bytes=0-{}", n + 100), 0..n),
+    ] {
+        let r = a.call("GET", &uri, &[("range", &range)], vec![]).await;
+        assert_eq!(r.status, StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(r.body, layer[want.clone()], "{range}");
+        assert_eq!(
+            r.header("content-range"),
+            format!("bytes {}-{}/{n}", want.start, want.end - 1)
+        );
+    }
+    for bad in [
+        format!("bytes={n}-"),
+        "bytes=5-2".to_owned(),
+        "items=0-1".to_owned(),
+    ] {
+        let r = a.call("GET", &uri, &[("range", &bad)], vec![]).await;
+        assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
+        assert_eq!(r.header("content-range"), format!("bytes */{n}"));
+    }
     // The manifest, by tag; then by tag and digest, byte-identical.
     let manifest = image(&config, &[(&layer_digest, layer.len())]);
     let bytes = serde_json::to_vec(&manifest).unwrap();

@@ -211,6 +211,11 @@ impl Log {
         }
     }
 
+    /// Whether the log's database answers.
+    pub async fn ready(&self) -> Result<()> {
+        self.0.db.state().await.map(|_| ())
+    }
+
     /// The log origin.
     pub fn origin(&self) -> &str {
         &self.0.origin

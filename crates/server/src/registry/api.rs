@@ -22,6 +22,8 @@ struct OciError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// `Content-Range: bytes */SIZE` of a 416.
+    content_range: Option<String>,
 }
 
 impl OciError {
@@ -30,6 +32,7 @@ impl OciError {
             status,
             code,
             message: message.into(),
+            content_range: None,
         }
     }
 
@@ -75,6 +78,12 @@ impl IntoResponse for OciError {
     fn into_response(self) -> Response {
         let body = json!({"errors": [{"code": self.code, "message": self.message}]});
         let mut r = (self.status, axum::Json(body)).into_response();
+        if let Some(v) = self
+            .content_range
+            .and_then(|v| HeaderValue::from_str(&v).ok())
+        {
+            r.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -191,7 +200,7 @@ async fn dispatch(
     let target = parse_target(&rest).ok_or_else(name_invalid)?;
     match (target, method) {
         (Target::Blob(name, digest), m) if m == Method::GET || m == Method::HEAD => {
-            get_blob(&reg, name, digest, m == Method::HEAD).await
+            get_blob(&reg, name, digest, m == Method::HEAD, &headers).await
         }
         (Target::Blob(name, digest), Method::DELETE) => {
             if reg.db().unlink_blob(name, digest).await? {
@@ -346,7 +355,39 @@ async fn start_upload(reg: &Registry, name: &str, q: &Params, body: Body) -> Oci
     Ok(upload_accepted(name, &id, 0))
 }
 
-async fn get_blob(reg: &Registry, name: &str, digest: &str, head: bool) -> OciResult<Response> {
+/// The single byte range of a `Range: bytes=a-b` / `bytes=a-` / `bytes=-n`
+/// header within `size` (end exclusive); `Err` when unsatisfiable.
+fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+    let Some(v) = headers.get(header::RANGE) else {
+        return Ok(None);
+    };
+    let spec = v.to_str().map_err(|_| ())?.trim();
+    let spec = spec.strip_prefix("bytes=").ok_or(())?;
+    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().map_err(|_| ())?;
+            (size.saturating_sub(n), size)
+        }
+        (a, "") => (a.parse().map_err(|_| ())?, size),
+        (a, b) => {
+            let b: u64 = b.parse().map_err(|_| ())?;
+            (a.parse().map_err(|_| ())?, b.saturating_add(1).min(size))
+        }
+    };
+    if start >= end || start >= size {
+        return Err(());
+    }
+    Ok(Some(start..end))
+}
+
+async fn get_blob(
+    reg: &Registry,
+    name: &str,
+    digest: &str,
+    head: bool,
+    headers: &HeaderMap,
+) -> OciResult<Response> {
     if names::sha256_hex(digest).is_none() {
         return Err(OciError::new(
             StatusCode::BAD_REQUEST,
@@ -354,27 +395,48 @@ async fn get_blob(reg: &Registry, name: &str, digest: &str, head: bool) -> OciRe
             "a blob digest is sha256:<64 lowercase hex>",
         ));
     }
-    let headers = |size: u64| {
-        [
-            ("content-length", size.to_string()),
-            ("docker-content-digest", digest.to_owned()),
-            ("content-type", "application/octet-stream".to_owned()),
-        ]
+    let size = reg
+        .blob_size(name, digest)
+        .await?
+        .ok_or(RegistryError::BlobUnknown)?;
+    let range = byte_range(headers, size).map_err(|()| {
+        let mut e = OciError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "BLOB_UNKNOWN",
+            format!("the requested range is not within the blob's {size} bytes"),
+        );
+        e.content_range = Some(format!("bytes */{size}"));
+        e
+    })?;
+    let mut out = vec![
+        ("docker-content-digest", digest.to_owned()),
+        ("content-type", "application/octet-stream".to_owned()),
+        ("accept-ranges", "bytes".to_owned()),
+    ];
+    let status = match &range {
+        Some(r) => {
+            out.push(("content-length", (r.end - r.start).to_string()));
+            out.push((
+                "content-range",
+                format!("bytes {}-{}/{size}", r.start, r.end - 1),
+            ));
+            StatusCode::PARTIAL_CONTENT
+        }
+        None => {
+            out.push(("content-length", size.to_string()));
+            StatusCode::OK
+        }
     };
     if head {
-        let size = reg
-            .blob_size(name, digest)
-            .await?
-            .ok_or(RegistryError::BlobUnknown)?;
-        return Ok(with_headers(StatusCode::OK.into_response(), &headers(size)));
+        return Ok(with_headers(status.into_response(), &out));
     }
-    let (size, stream) = reg
-        .blob(name, digest)
+    let (_, stream) = reg
+        .blob(name, digest, range)
         .await?
         .ok_or(RegistryError::BlobUnknown)?;
     Ok(with_headers(
-        Body::from_stream(stream).into_response(),
-        &headers(size),
+        (status, Body::from_stream(stream)).into_response(),
+        &out,
     ))
 }
 

@@ -133,6 +133,14 @@ impl Db {
         Ok(Self { pool })
     }
 
+    /// A round trip to the database.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, p => {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+
     /// The admin token's SHA-256 (hex), if one was created.
     pub async fn admin_token_hash(&self) -> Result<Option<String>> {
         on_pool!(self, p => {

@@ -103,6 +103,11 @@ impl Registry {
         self.0.max_manifest
     }
 
+    /// Whether the metadata database answers.
+    pub async fn ready(&self) -> Result<()> {
+        self.0.db.ping().await
+    }
+
     /// The metadata database.
     pub fn db(&self) -> &db::Db {
         &self.0.db
@@ -132,20 +137,26 @@ impl Registry {
         ObjectPath::from(format!("{}uploads/{id}/{n:08}", self.0.prefix))
     }
 
-    /// A blob's bytes as a stream, if `repo` links it.
+    /// A blob's bytes (all, or the byte range `range` the caller checked
+    /// against its size) as a stream, if `repo` links it.
     pub async fn blob(
         &self,
         repo: &str,
         digest: &str,
+        range: Option<std::ops::Range<u64>>,
     ) -> Result<Option<(u64, impl Stream<Item = Result<Bytes>> + use<>)>> {
         let Some(size) = self.0.db.repo_blob(repo, digest).await? else {
             return Ok(None);
         };
         let hex = names::sha256_hex(digest).ok_or_else(|| anyhow!("bad digest in database"))?;
+        let opts = object_store::GetOptions {
+            range: range.map(object_store::GetRange::Bounded),
+            ..Default::default()
+        };
         let got = self
             .0
             .store
-            .get(&self.blob_key(hex))
+            .get_opts(&self.blob_key(hex), opts)
             .await
             .with_context(|| format!("blob {digest} is recorded but cannot be read"))?;
         Ok(Some((size, got.into_stream().map_err(anyhow::Error::from))))
