@@ -11,6 +11,7 @@ pub mod config;
 pub mod log;
 pub mod objects;
 pub mod registry;
+mod sql;
 
 use anyhow::Context;
 

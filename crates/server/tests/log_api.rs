@@ -15,7 +15,7 @@ use signet_crypto::digest::{Digest, DigestAlgorithm};
 use signet_crypto::{KeyAlgorithm, Message, PrivateKey};
 use signet_server::Config;
 use signet_server::log::Log;
-use signet_testkit::{Backend, Started};
+use signet_testkit::{Backend, Started, per_backend};
 use signet_tlog::Hash;
 use signet_tlog::checkpoint::Checkpoint;
 use signet_tlog::note::Verifier;
@@ -54,25 +54,6 @@ async fn app_with(backend: Backend, f: impl FnOnce(&mut Config)) -> Option<App> 
         _dir: dir,
         _backend: started,
     })
-}
-
-/// Runs each named `async fn(Backend)` test on every backend pair.
-macro_rules! per_backend {
-    ($($name:ident),* $(,)?) => {
-        per_backend!(@mod sqlite_file, SqliteFile, $($name),*);
-        per_backend!(@mod postgres_file, PostgresFile, $($name),*);
-        per_backend!(@mod postgres_s3, PostgresS3, $($name),*);
-    };
-    (@mod $m:ident, $b:ident, $($name:ident),*) => {
-        mod $m {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(signet_testkit::Backend::$b).await;
-                }
-            )*
-        }
-    };
 }
 
 per_backend!(

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use signet_server::Config;
 use signet_server::registry::Registry;
-use signet_testkit::{Backend, Started};
+use signet_testkit::{Backend, Started, per_backend};
 use tower::ServiceExt;
 
 struct App {
@@ -170,24 +170,6 @@ fn image(config: &str, layers: &[(&str, usize)]) -> Value {
             "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": s,
         })).collect::<Vec<_>>(),
     })
-}
-
-macro_rules! per_backend {
-    ($($name:ident),* $(,)?) => {
-        per_backend!(@mod sqlite_file, SqliteFile, $($name),*);
-        per_backend!(@mod postgres_file, PostgresFile, $($name),*);
-        per_backend!(@mod postgres_s3, PostgresS3, $($name),*);
-    };
-    (@mod $m:ident, $b:ident, $($name:ident),*) => {
-        mod $m {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(signet_testkit::Backend::$b).await;
-                }
-            )*
-        }
-    };
 }
 
 per_backend!(

@@ -274,3 +274,25 @@ impl Backend {
         })
     }
 }
+
+/// Runs each named `async fn(Backend)` test on every backend pair, as
+/// `sqlite_file::NAME`, `postgres_file::NAME` and `postgres_s3::NAME`
+/// (multi-threaded tokio tests).
+#[macro_export]
+macro_rules! per_backend {
+    ($($name:ident),* $(,)?) => {
+        $crate::per_backend!(@mod sqlite_file, SqliteFile, $($name),*);
+        $crate::per_backend!(@mod postgres_file, PostgresFile, $($name),*);
+        $crate::per_backend!(@mod postgres_s3, PostgresS3, $($name),*);
+    };
+    (@mod $m:ident, $b:ident, $($name:ident),*) => {
+        mod $m {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::Backend::$b).await;
+                }
+            )*
+        }
+    };
+}

@@ -11,16 +11,12 @@
 //! Both speak the same SQL (numbered `$N` parameters); only the schema and
 //! the locking differ.
 
-use std::str::FromStr;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use signet_tlog::hash::{Hash, leaf_hash};
 use sqlx::Row;
+
+use crate::sql::{self, Pool, on_pool, redact};
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 
 use super::{Sequenced, Submission};
 
@@ -39,24 +35,9 @@ pub struct StoredEntry {
     pub kind_version: String,
 }
 
-enum Pool {
-    Sqlite(SqlitePool),
-    Pg(PgPool),
-}
-
 pub(crate) struct Db {
     pool: Pool,
     url: String,
-}
-
-/// Runs the same code on whichever pool backs the log; `$p` names it.
-macro_rules! on_pool {
-    ($self:expr, $p:ident => $body:expr) => {
-        match &$self.pool {
-            Pool::Sqlite($p) => $body,
-            Pool::Pg($p) => $body,
-        }
-    };
 }
 
 macro_rules! entry_from_row {
@@ -217,20 +198,6 @@ fn to_i64(v: u64) -> Result<i64> {
     i64::try_from(v).context("value too large for the log database")
 }
 
-/// Hides the password in a database URL for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let userinfo = &url[s + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// The right to integrate: held by one writer at a time.
 pub(crate) enum Lease {
     /// SQLite has one process and one integrator task.
@@ -258,63 +225,28 @@ impl Lease {
 impl Db {
     /// Opens (creating tables) the database at `url`.
     pub(crate) async fn open(url: &str) -> Result<Self> {
-        let pool = if let Some(path) = url.strip_prefix("sqlite://") {
-            if let Some(dir) = std::path::Path::new(path).parent()
-                && !dir.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(std::time::Duration::from_secs(10))
-                // Index pages stay cached; WAL checkpoints come every
-                // ~40 MiB instead of every 4 MiB, so hot pages are copied
-                // back once per checkpoint rather than many times.
-                .pragma("journal_size_limit", "67108864")
-                .pragma("cache_size", "-65536")
-                // Statement journals of the multi-row inserts stay in memory
-                // (on disk they were a third of all bytes written).
-                .pragma("temp_store", "MEMORY")
-                .pragma("wal_autocheckpoint", "10000");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(opts)
-                .await
-                .with_context(|| format!("cannot open {path}"))?;
-            for stmt in SQLITE_SCHEMA {
-                sqlx::query(*stmt).execute(&pool).await?;
-            }
-            Pool::Sqlite(pool)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
-                .with_context(|| format!("bad database URL {}", redact(url)))?;
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(std::time::Duration::from_secs(10))
-                .connect_with(opts)
-                .await
-                .with_context(|| format!("cannot connect to {}", redact(url)))?;
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(SCHEMA_LOCK)
-                .execute(&mut *tx)
-                .await?;
-            for stmt in PG_SCHEMA {
-                sqlx::query(*stmt).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Pool::Pg(pool)
-        } else {
-            bail!(
-                "unsupported log database URL {:?}: use sqlite://PATH or postgres://...",
-                redact(url)
-            );
+        let spec = sql::Spec {
+            what: "log",
+            sqlite_schema: SQLITE_SCHEMA,
+            pg_schema: PG_SCHEMA,
+            schema_lock: SCHEMA_LOCK,
+            sqlite_connections: 4,
+            pg_connections: 8,
+            sqlite_tuning: |o| {
+                // Index pages stay cached; WAL checkpoints come every ~40 MiB
+                // instead of every 4 MiB (the integrator also forces one every
+                // few seconds, see `maintain`), and the WAL file is cut back
+                // to 64 MiB after each.
+                o.pragma("journal_size_limit", "67108864")
+                    .pragma("cache_size", "-65536")
+                    // Statement journals of the multi-row inserts stay in
+                    // memory (on disk they were a third of all bytes written).
+                    .pragma("temp_store", "MEMORY")
+                    .pragma("wal_autocheckpoint", "10000")
+            },
         };
         Ok(Self {
-            pool,
+            pool: sql::open(url, &spec).await?,
             url: redact(url),
         })
     }
@@ -331,7 +263,7 @@ impl Db {
 
     /// The stored (encrypted) PEM of a log key.
     pub(crate) async fn key(&self, name: &str) -> Result<Option<String>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query("SELECT pem FROM log_keys WHERE name = $1")
                 .bind(name)
                 .fetch_optional(p)
@@ -343,7 +275,7 @@ impl Db {
     /// Stores a key unless one of that name exists; returns the stored one
     /// (so replicas starting together agree on one key).
     pub(crate) async fn insert_key(&self, name: &str, pem: &str) -> Result<String> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             sqlx::query("INSERT INTO log_keys (name, pem) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                 .bind(name)
                 .bind(pem)
@@ -356,7 +288,7 @@ impl Db {
     }
 
     pub(crate) async fn state(&self) -> Result<Option<(u64, Hash, String)>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query("SELECT size, root, note FROM checkpoint WHERE id = 1")
                 .fetch_optional(p)
                 .await?;
@@ -373,7 +305,7 @@ impl Db {
     }
 
     pub(crate) async fn init_state(&self, root: &Hash, note: &str) -> Result<()> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             sqlx::query(
                 "INSERT INTO checkpoint (id, size, root, note) VALUES (1, 0, $1, $2) ON CONFLICT (id) DO NOTHING",
             )
@@ -423,7 +355,7 @@ impl Db {
         root: &Hash,
         note: &str,
     ) -> Result<bool> {
-        let done = on_pool!(self, p => {
+        let done = on_pool!(&self.pool, p => {
             sqlx::query(
                 "UPDATE checkpoint SET size = $1, root = $2, note = $3 WHERE id = 1 AND size = $4",
             )
@@ -469,7 +401,7 @@ impl Db {
         start: u64,
         limit: u64,
     ) -> Result<Vec<(u64, Hash, Vec<u8>)>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let rows = sqlx::query(
                 "SELECT idx, leaf_hash, body FROM entries WHERE idx >= $1 ORDER BY idx LIMIT $2",
             )
@@ -491,7 +423,7 @@ impl Db {
     }
 
     pub(crate) async fn entry_by_index(&self, index: u64) -> Result<Option<StoredEntry>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query("SELECT * FROM entries WHERE idx = $1")
                 .bind(to_i64(index)?)
                 .fetch_optional(p)
@@ -501,7 +433,7 @@ impl Db {
     }
 
     pub(crate) async fn entry_by_leaf(&self, leaf: &Hash) -> Result<Option<StoredEntry>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query("SELECT * FROM entries WHERE leaf_hash = $1")
                 .bind(leaf.0.as_slice())
                 .fetch_optional(p)
@@ -515,7 +447,7 @@ impl Db {
         artifact: Option<&str>,
         key: Option<&str>,
     ) -> Result<Vec<Hash>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let rows = sqlx::query(
                 "SELECT leaf_hash FROM entries
                  WHERE ($1 IS NULL OR artifact = $1) AND ($2 IS NULL OR key_fingerprint = $2)
@@ -578,15 +510,5 @@ mod tests {
         assert_eq!(placeholders(2, 2, Some(1)), "($1, $2), ($3, $4)");
         assert_eq!(placeholders(3, 1, Some(5)), "$5, $6, $7");
         assert_eq!(placeholders(2, 2, None), "(?, ?), (?, ?)");
-    }
-
-    #[test]
-    fn urls_are_redacted() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
-        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
     }
 }

@@ -4,32 +4,14 @@
 //! parameters serves both. Nothing is cached in the process, so replicas on
 //! one PostgreSQL always agree.
 
-use std::str::FromStr;
-
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
 
-enum Pool {
-    Sqlite(SqlitePool),
-    Pg(PgPool),
-}
+use crate::sql::{self, Pool, on_pool};
 
 /// The registry database.
 pub struct Db {
     pool: Pool,
-}
-
-macro_rules! on_pool {
-    ($self:expr, $p:ident => $body:expr) => {
-        match &$self.pool {
-            Pool::Sqlite($p) => $body,
-            Pool::Pg($p) => $body,
-        }
-    };
 }
 
 /// A stored manifest.
@@ -89,53 +71,24 @@ fn to_u64(v: i64) -> Result<u64> {
 impl Db {
     /// Opens (creating tables) the database at `url`.
     pub async fn open(url: &str) -> Result<Self> {
-        let pool = if let Some(path) = url.strip_prefix("sqlite://") {
-            if let Some(dir) = std::path::Path::new(path).parent()
-                && !dir.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            let opts = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(std::time::Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(opts)
-                .await
-                .with_context(|| format!("cannot open {path}"))?;
-            for stmt in SCHEMA {
-                // SQLite has no BYTEA; its type affinity takes it as BLOB.
-                sqlx::query(*stmt).execute(&pool).await?;
-            }
-            Pool::Sqlite(pool)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(std::time::Duration::from_secs(10))
-                .connect_with(PgConnectOptions::from_str(url).context("bad database URL")?)
-                .await
-                .context("cannot connect to the registry database")?;
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(5167656174)")
-                .execute(&mut *tx)
-                .await?;
-            for stmt in SCHEMA {
-                sqlx::query(*stmt).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Pool::Pg(pool)
-        } else {
-            bail!("unsupported database URL: use sqlite://PATH or postgres://...");
+        let spec = sql::Spec {
+            what: "registry",
+            // SQLite has no BYTEA; its type affinity takes it as a blob.
+            sqlite_schema: SCHEMA,
+            pg_schema: SCHEMA,
+            schema_lock: 5_167_656_174,
+            sqlite_connections: 8,
+            pg_connections: 16,
+            sqlite_tuning: |o| o,
         };
-        Ok(Self { pool })
+        Ok(Self {
+            pool: sql::open(url, &spec).await?,
+        })
     }
 
     /// A round trip to the database.
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             sqlx::query("SELECT 1").execute(p).await?;
         });
         Ok(())
@@ -143,7 +96,7 @@ impl Db {
 
     /// The admin token's SHA-256 (hex), if one was created.
     pub async fn admin_token_hash(&self) -> Result<Option<String>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query("SELECT token_sha256 FROM admin_credential WHERE id = 1")
                 .fetch_optional(p)
                 .await?;
@@ -153,7 +106,7 @@ impl Db {
 
     /// Stores the admin token hash unless one exists; true when stored.
     pub async fn init_admin_token(&self, sha256_hex: &str) -> Result<bool> {
-        let n = on_pool!(self, p => {
+        let n = on_pool!(&self.pool, p => {
             sqlx::query(
                 "INSERT INTO admin_credential (id, token_sha256) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
             )
@@ -167,7 +120,7 @@ impl Db {
 
     /// Size of a blob linked into `repo`, if it is.
     pub async fn repo_blob(&self, repo: &str, digest: &str) -> Result<Option<u64>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query(
                 "SELECT b.size FROM repo_blobs r JOIN blobs b ON b.digest = r.digest
                  WHERE r.repo = $1 AND r.digest = $2",
@@ -182,7 +135,7 @@ impl Db {
 
     /// Records a stored blob and links it into `repo`.
     pub async fn link_blob(&self, repo: &str, digest: &str, size: u64) -> Result<()> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
                 .bind(digest)
@@ -201,7 +154,7 @@ impl Db {
 
     /// Unlinks a blob from `repo`; true when it was linked.
     pub async fn unlink_blob(&self, repo: &str, digest: &str) -> Result<bool> {
-        let n = on_pool!(self, p => {
+        let n = on_pool!(&self.pool, p => {
             sqlx::query("DELETE FROM repo_blobs WHERE repo = $1 AND digest = $2")
                 .bind(repo)
                 .bind(digest)
@@ -214,7 +167,7 @@ impl Db {
 
     /// Stores a manifest (idempotent) and, when given, points `tag` at it.
     pub async fn put_manifest(&self, repo: &str, m: &Manifest, tag: Option<&str>) -> Result<()> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "INSERT INTO manifests (repo, digest, media_type, body) VALUES ($1, $2, $3, $4)
@@ -244,7 +197,7 @@ impl Db {
 
     /// A manifest by digest or tag.
     pub async fn manifest(&self, repo: &str, reference: &str) -> Result<Option<Manifest>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query(
                 "SELECT m.digest, m.media_type, m.body FROM manifests m
                  WHERE m.repo = $1 AND (m.digest = $2 OR m.digest =
@@ -267,7 +220,7 @@ impl Db {
 
     /// Deletes a manifest and every tag on it; true when it existed.
     pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool> {
-        let n = on_pool!(self, p => {
+        let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM tags WHERE repo = $1 AND digest = $2")
                 .bind(repo)
@@ -288,7 +241,7 @@ impl Db {
 
     /// Deletes a tag; true when it existed.
     pub async fn delete_tag(&self, repo: &str, tag: &str) -> Result<bool> {
-        let n = on_pool!(self, p => {
+        let n = on_pool!(&self.pool, p => {
             sqlx::query("DELETE FROM tags WHERE repo = $1 AND tag = $2")
                 .bind(repo)
                 .bind(tag)
@@ -301,7 +254,7 @@ impl Db {
 
     /// Tags of `repo` in lexical order after `last`, at most `n`.
     pub async fn tags(&self, repo: &str, last: Option<&str>, n: u32) -> Result<Vec<String>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let rows = sqlx::query(
                 "SELECT tag FROM tags WHERE repo = $1 AND ($2 IS NULL OR tag > $2)
                  ORDER BY tag LIMIT $3",
@@ -318,7 +271,7 @@ impl Db {
     /// Whether `repo` has any manifest or blob (tags list of an unknown
     /// repository is NAME_UNKNOWN).
     pub async fn repo_exists(&self, repo: &str) -> Result<bool> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query(
                 "SELECT 1 AS x FROM manifests WHERE repo = $1
                  UNION ALL SELECT 1 AS x FROM repo_blobs WHERE repo = $1 LIMIT 1",
@@ -332,7 +285,7 @@ impl Db {
 
     /// Repositories with manifests, in lexical order after `last`, at most `n`.
     pub async fn catalog(&self, last: Option<&str>, n: u32) -> Result<Vec<String>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let rows = sqlx::query(
                 "SELECT DISTINCT repo FROM manifests WHERE ($1 IS NULL OR repo > $1)
                  ORDER BY repo LIMIT $2",
@@ -347,7 +300,7 @@ impl Db {
 
     /// Starts an upload session.
     pub async fn create_upload(&self, id: &str, repo: &str) -> Result<()> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             sqlx::query("INSERT INTO uploads (id, repo, size, chunks) VALUES ($1, $2, 0, 0)")
                 .bind(id)
                 .bind(repo)
@@ -359,7 +312,7 @@ impl Db {
 
     /// `(size, chunks)` of an upload session of `repo`.
     pub async fn upload(&self, repo: &str, id: &str) -> Result<Option<(u64, u64)>> {
-        on_pool!(self, p => {
+        on_pool!(&self.pool, p => {
             let row = sqlx::query("SELECT size, chunks FROM uploads WHERE id = $1 AND repo = $2")
                 .bind(id)
                 .bind(repo)
@@ -379,7 +332,7 @@ impl Db {
         added: u64,
         chunk: u64,
     ) -> Result<bool> {
-        let n = on_pool!(self, p => {
+        let n = on_pool!(&self.pool, p => {
             sqlx::query(
                 "UPDATE uploads SET size = size + $1, chunks = chunks + 1
                  WHERE id = $2 AND size = $3 AND chunks = $4",
@@ -397,7 +350,7 @@ impl Db {
 
     /// Ends an upload session.
     pub async fn delete_upload(&self, id: &str) -> Result<bool> {
-        let n = on_pool!(self, p => {
+        let n = on_pool!(&self.pool, p => {
             sqlx::query("DELETE FROM uploads WHERE id = $1")
                 .bind(id)
                 .execute(p)
