@@ -7,6 +7,7 @@ use signet_tlog::hash::leaf_hash;
 use signet_tlog::tile::{TileId, encode_entries};
 use signet_tlog::tree::MemoryTree;
 
+use super::checkpoint_size;
 use super::db::Db;
 use super::tiles::TileStore;
 use crate::Config;
@@ -133,10 +134,4 @@ pub async fn fsck(config: &Config) -> Result<FsckReport> {
             .push(format!("the stored checkpoint is malformed: {e}")),
     }
     Ok(report)
-}
-
-fn checkpoint_size(note: &[u8]) -> Option<u64> {
-    let text = std::str::from_utf8(note).ok()?;
-    let n = signet_tlog::note::Note::parse(text).ok()?;
-    Checkpoint::parse(&n.text).ok().map(|c| c.size)
 }
