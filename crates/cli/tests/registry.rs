@@ -102,7 +102,11 @@ fn serve_runs_the_registry_and_skopeo_pushes_and_pulls() {
     let client = reqwest::blocking::Client::new();
     let r = client.get(format!("{}/v2/", server.url)).send().unwrap();
     assert_eq!(r.status(), 401);
-    assert_eq!(r.headers()["www-authenticate"], "Basic realm=\"signet\"");
+    let realm = format!(
+        "Bearer realm=\"{}/v2/token\",service=\"signet\"",
+        server.url
+    );
+    assert_eq!(r.headers()["www-authenticate"], realm.as_str());
     let r = client
         .get(format!("{}/v2/", server.url))
         .basic_auth("admin", Some(token))

@@ -173,13 +173,14 @@ fn image(config: &str, layers: &[(&str, usize)]) -> Value {
 }
 
 per_backend!(
-    every_request_needs_the_admin_credential,
+    credentials_and_the_token_flow,
+    authorization_matrix,
     push_and_pull_an_image,
     bad_input_stores_nothing,
     tags_paginate,
 );
 
-async fn every_request_needs_the_admin_credential(backend: Backend) {
+async fn credentials_and_the_token_flow(backend: Backend) {
     let Some(a) = app(backend).await else { return };
     // The token file is private to the server's user.
     #[cfg(unix)]
@@ -191,37 +192,487 @@ async fn every_request_needs_the_admin_credential(backend: Backend) {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let r = send(&a.router, None, "GET", "/v2/", &[], vec![]).await;
+    // Anonymous /v2/ gets the challenge that sends clients to /v2/token.
+    let r = send(
+        &a.router,
+        None,
+        "GET",
+        "/v2/",
+        &[("host", "reg.example:5000")],
+        vec![],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(r.header("www-authenticate"), "Basic realm=\"signet\"");
+    assert_eq!(
+        r.header("www-authenticate"),
+        "Bearer realm=\"http://reg.example:5000/v2/token\",service=\"signet\""
+    );
     assert_eq!(r.code(), "UNAUTHORIZED");
-    let wrong = basic("admin", "not-the-token");
-    let r = send(&a.router, Some(&wrong), "GET", "/v2/", &[], vec![]).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Wrong credentials are refused everywhere, never treated as anonymous.
+    for wrong in [
+        basic("admin", "not-the-token"),
+        basic("admin", "sgn_0000"),
+        basic("nobody", "some password"),
+        "Bearer sgb.e30.AAAA".to_owned(),
+        "Digest x".to_owned(),
+    ] {
+        let r = send(&a.router, Some(&wrong), "GET", "/v2/token", &[], vec![]).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{wrong}");
+    }
     let r = a.call("GET", "/v2/", &[], vec![]).await;
     assert_eq!(r.status, StatusCode::OK);
-    // No anonymous write: the upload is refused and nothing is stored.
-    let content = b"anonymous".to_vec();
-    let digest = sha256(&content);
-    for (method, uri) in [
-        ("POST", format!("/v2/anon/blobs/uploads/?digest={digest}")),
-        ("PUT", "/v2/anon/manifests/latest".to_owned()),
-        ("DELETE", format!("/v2/anon/manifests/{digest}")),
-        ("GET", "/v2/anon/tags/list".to_owned()),
-        ("GET", "/v2/_catalog".to_owned()),
-    ] {
-        let r = send(&a.router, None, method, &uri, &[], content.clone()).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {uri}");
-    }
+
+    // A user with a password (argon2 in the database, never the password).
     let r = a
-        .call("HEAD", &format!("/v2/anon/blobs/{digest}"), &[], vec![])
+        .call(
+            "POST",
+            "/api/v1/users",
+            &[],
+            serde_json::to_vec(&json!({"name": "alice", "password": "correct horse battery", "grants": ["write:team/**"]})).unwrap(),
+        )
         .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
-    // A restart keeps the same credential (not re-created, not re-printed).
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let alice = basic("alice", "correct horse battery");
+    let r = send(
+        &a.router,
+        Some(&alice),
+        "GET",
+        "/api/v1/whoami",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["user"], "alice");
+    let r = send(
+        &a.router,
+        Some(&basic("alice", "correct horse battery!")),
+        "GET",
+        "/v2/",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Docker's flow: a token for a scope, then Bearer requests.
+    let r = send(
+        &a.router,
+        Some(&alice),
+        "GET",
+        "/v2/token?service=signet&scope=repository:team/app:pull,push",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let bearer = format!("Bearer {}", v["token"].as_str().unwrap());
+    assert_eq!(v["access_token"], v["token"]);
+    assert_eq!(v["expires_in"], 300);
+    let content = b"layer".to_vec();
+    let digest = sha256(&content);
+    let r = send(
+        &a.router,
+        Some(&bearer),
+        "POST",
+        &format!("/v2/team/app/blobs/uploads/?digest={digest}"),
+        &[],
+        content.clone(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // Outside the token's scope: 401 naming the scope to ask for.
+    let r = send(
+        &a.router,
+        Some(&bearer),
+        "GET",
+        "/v2/team/other/tags/list",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        r.header("www-authenticate")
+            .contains("scope=\"repository:team/other:pull\",error=\"insufficient_scope\""),
+        "{}",
+        r.header("www-authenticate")
+    );
+    // Outside the user's grants: 403, whatever the token asked for.
+    let r = send(
+        &a.router,
+        Some(&alice),
+        "GET",
+        "/v2/token?scope=repository:prod/app:pull",
+        &[],
+        vec![],
+    )
+    .await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let wide = format!("Bearer {}", v["token"].as_str().unwrap());
+    let r = send(
+        &a.router,
+        Some(&wide),
+        "GET",
+        "/v2/prod/app/tags/list",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.code(), "DENIED");
+    // A tampered bearer token is refused.
+    let mut forged = bearer.clone().into_bytes();
+    let i = forged.len() - 3;
+    forged[i] = if forged[i] == b'A' { b'B' } else { b'A' };
+    let r = send(
+        &a.router,
+        Some(&String::from_utf8(forged).unwrap()),
+        "GET",
+        "/v2/",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // API tokens: no more than the owner has; revocable; stored hashed.
+    let r = send(
+        &a.router,
+        Some(&alice),
+        "POST",
+        "/api/v1/tokens",
+        &[],
+        serde_json::to_vec(&json!({"description": "ci", "grants": ["admin:**"]})).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = send(
+        &a.router,
+        Some(&alice),
+        "POST",
+        "/api/v1/tokens",
+        &[],
+        serde_json::to_vec(&json!({"description": "ci", "grants": ["read:team/**"]})).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let secret = v["token"].as_str().unwrap().to_owned();
+    let id = v["id"].as_str().unwrap().to_owned();
+    let tok = format!("Bearer {secret}");
+    let r = send(
+        &a.router,
+        Some(&tok),
+        "GET",
+        &format!("/v2/team/app/blobs/{digest}"),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body, content);
+    // Read-only token: no push, even though alice may write.
+    let r = send(
+        &a.router,
+        Some(&basic("alice", &secret)),
+        "POST",
+        "/v2/team/app/blobs/uploads/",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A token presented under another user's name is refused.
+    let r = send(
+        &a.router,
+        Some(&basic("admin", &secret)),
+        "GET",
+        "/v2/",
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = send(
+        &a.router,
+        Some(&alice),
+        "GET",
+        "/api/v1/tokens",
+        &[],
+        vec![],
+    )
+    .await;
+    assert!(!String::from_utf8_lossy(&r.body).contains(&secret));
+    let r = send(
+        &a.router,
+        Some(&alice),
+        "DELETE",
+        &format!("/api/v1/tokens/{id}"),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = send(&a.router, Some(&tok), "GET", "/v2/", &[], vec![]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // A restart keeps the same admin credential (not re-created, not re-printed).
+    let before = std::fs::read_to_string(a.cfg.data_dir.join("admin-token")).unwrap();
     let reg2 = Registry::open(&a.cfg).await.unwrap();
-    let token = std::fs::read_to_string(a.cfg.data_dir.join("admin-token")).unwrap();
-    assert!(reg2.check_admin("admin", token.trim()).await.unwrap());
-    assert!(!reg2.check_admin("root", token.trim()).await.unwrap());
+    assert_eq!(
+        std::fs::read_to_string(a.cfg.data_dir.join("admin-token")).unwrap(),
+        before
+    );
+    let router2 = signet_server::registry::api::router(reg2);
+    let r = send(&router2, Some(&a.auth), "GET", "/v2/", &[], vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // A bearer token issued by one instance is accepted by another (shared key).
+    let r = send(
+        &router2,
+        Some(&bearer),
+        "GET",
+        &format!("/v2/team/app/blobs/{digest}"),
+        &[],
+        vec![],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+/// Every route × anonymous, reader, writer, admin (and a public
+/// repository): allowed calls succeed, others are 401 (anonymous) or 403
+/// (users), and refused writes change nothing.
+async fn authorization_matrix(backend: Backend) {
+    let Some(a) = app(backend).await else { return };
+    let admin = a.auth.clone();
+    let make_token = |grants: Value| {
+        let a = &a;
+        async move {
+            let r = a
+                .call("POST", "/api/v1/users", &[], serde_json::to_vec(&json!({"name": format!("u{}", grants.to_string().len()), "password": "a long enough password", "grants": grants})).unwrap())
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::CREATED,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let name = format!("u{}", grants.to_string().len());
+            let r = send(
+                &a.router,
+                Some(&basic(&name, "a long enough password")),
+                "POST",
+                "/api/v1/tokens",
+                &[],
+                serde_json::to_vec(&json!({"grants": grants})).unwrap(),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::CREATED,
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let v: Value = serde_json::from_slice(&r.body).unwrap();
+            basic(&name, v["token"].as_str().unwrap())
+        }
+    };
+    let reader = make_token(json!(["read:team/**"])).await;
+    let writer = make_token(json!(["write:team/**", "read:other/**"])).await;
+    // Fixtures: an image in team/app, a file in team/files, a public repo.
+    let cfg = a.push_blob("team/app", b"{}").await;
+    let layer = a.push_blob("team/app", b"layer-bytes").await;
+    let m = image(&cfg, &[(&layer, 11)]);
+    assert_eq!(
+        a.push_manifest("team/app", "v1", &m).await.status,
+        StatusCode::CREATED
+    );
+    let mdigest = sha256(&serde_json::to_vec(&m).unwrap());
+    let r = a
+        .call(
+            "PUT",
+            "/api/v1/repositories/team/files/files/a.txt",
+            &[],
+            b"hello".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let r = a
+        .call(
+            "POST",
+            "/api/v1/repositories",
+            &[],
+            serde_json::to_vec(
+                &json!({"name": "public/app", "type": "oci", "anonymous_read": true}),
+            )
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    a.push_blob("public/app", b"{}").await;
+    let new_blob = b"new".to_vec();
+    let nd = sha256(&new_blob);
+
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    enum Who {
+        Anon,
+        Reader,
+        Writer,
+        Admin,
+    }
+    use Who::*;
+    // (method, uri, body, who may).
+    let repo_json =
+        |name: &str| serde_json::to_vec(&json!({"name": name, "type": "generic"})).unwrap();
+    let cases: Vec<(&str, String, Vec<u8>, &[Who])> = vec![
+        ("GET", "/v2/".into(), vec![], &[Reader, Writer, Admin]),
+        ("GET", "/v2/team/app/tags/list".into(), vec![], &[Reader, Writer, Admin]),
+        ("GET", "/v2/team/app/manifests/v1".into(), vec![], &[Reader, Writer, Admin]),
+        ("HEAD", format!("/v2/team/app/manifests/{mdigest}"), vec![], &[Reader, Writer, Admin]),
+        ("GET", format!("/v2/team/app/blobs/{layer}"), vec![], &[Reader, Writer, Admin]),
+        ("GET", format!("/v2/team/app/referrers/{mdigest}"), vec![], &[Reader, Writer, Admin]),
+        ("GET", "/v2/public/app/tags/list".into(), vec![], &[Anon, Reader, Writer, Admin]),
+        ("GET", format!("/v2/public/app/blobs/{cfg}"), vec![], &[Anon, Reader, Writer, Admin]),
+        ("POST", format!("/v2/public/app/blobs/uploads/?digest={nd}"), new_blob.clone(), &[Admin]),
+        ("POST", format!("/v2/team/app/blobs/uploads/?digest={nd}"), new_blob.clone(), &[Writer, Admin]),
+        ("PUT", "/v2/team/app/manifests/v2".into(), serde_json::to_vec(&m).unwrap(), &[Writer, Admin]),
+        ("DELETE", "/v2/team/app/manifests/v2".into(), vec![], &[Writer, Admin]),
+        ("DELETE", format!("/v2/team/app/blobs/{nd}"), vec![], &[Writer, Admin]),
+        ("GET", "/v2/prod/app/tags/list".into(), vec![], &[Admin]),
+        ("GET", "/api/v1/repositories/team/app".into(), vec![], &[Reader, Writer, Admin]),
+        ("GET", "/api/v1/repositories/team/files/files/a.txt".into(), vec![], &[Reader, Writer, Admin]),
+        ("HEAD", "/api/v1/repositories/team/files/files/a.txt".into(), vec![], &[Reader, Writer, Admin]),
+        ("GET", "/api/v1/repositories/team/files/files/".into(), vec![], &[Reader, Writer, Admin]),
+        ("PUT", "/api/v1/repositories/team/files/files/b.txt".into(), b"b".to_vec(), &[Writer, Admin]),
+        ("DELETE", "/api/v1/repositories/team/files/files/b.txt".into(), vec![], &[Writer, Admin]),
+        ("PUT", "/api/v1/repositories/other/files/files/c.txt".into(), b"c".to_vec(), &[Admin]),
+        ("POST", "/api/v1/repositories".into(), repo_json("team/new"), &[Admin]),
+        ("PATCH", "/api/v1/repositories/team/app".into(), br#"{"anonymous_read": false}"#.to_vec(), &[Admin]),
+        ("DELETE", "/api/v1/repositories/team/new".into(), vec![], &[Admin]),
+        ("GET", "/api/v1/users".into(), vec![], &[Admin]),
+        ("POST", "/api/v1/users".into(), serde_json::to_vec(&json!({"name": "mallory", "password": "a long enough password", "grants": ["admin:**"]})).unwrap(), &[Admin]),
+        ("DELETE", "/api/v1/users/mallory".into(), vec![], &[Admin]),
+        ("GET", "/api/v1/tokens".into(), vec![], &[Reader, Writer, Admin]),
+    ];
+    for (method, uri, body, allowed) in &cases {
+        // Refused callers first: their attempt must not change anything.
+        for (who, auth) in [
+            (Anon, None),
+            (Reader, Some(&reader)),
+            (Writer, Some(&writer)),
+            (Admin, Some(&admin)),
+        ] {
+            if allowed.contains(&who) {
+                continue;
+            }
+            let r = send(
+                &a.router,
+                auth.map(String::as_str),
+                method,
+                uri,
+                &[],
+                body.clone(),
+            )
+            .await;
+            let want = if who == Anon {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                r.status,
+                want,
+                "{who:?} {method} {uri}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+        for (who, auth) in [
+            (Anon, None),
+            (Reader, Some(&reader)),
+            (Writer, Some(&writer)),
+            (Admin, Some(&admin)),
+        ] {
+            if !allowed.contains(&who) {
+                continue;
+            }
+            let r = send(
+                &a.router,
+                auth.map(String::as_str),
+                method,
+                uri,
+                &[],
+                body.clone(),
+            )
+            .await;
+            // The first allowed caller's write may make later ones 404/409:
+            // what matters here is that none is refused for lack of rights.
+            assert!(
+                r.status.is_success()
+                    || r.status == StatusCode::NOT_FOUND
+                    || r.status == StatusCode::CONFLICT,
+                "{who:?} {method} {uri}: {} {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
+            assert!(r.status != StatusCode::UNAUTHORIZED && r.status != StatusCode::FORBIDDEN);
+        }
+    }
+    // Refused writes stored nothing: other/files has no c.txt from the
+    // writer, and no anonymous or reader push landed in team/app.
+    let r = a
+        .call(
+            "GET",
+            "/api/v1/repositories/other/files/files/c.txt",
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "admin's own write is there");
+    let r = a.call("GET", "/api/v1/users", &[], vec![]).await;
+    assert!(!String::from_utf8_lossy(&r.body).contains("mallory"));
+    // The catalog shows each caller only what it may read.
+    let r = send(&a.router, None, "GET", "/v2/_catalog", &[], vec![]).await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["repositories"], json!(["public/app"]));
+    let r = send(&a.router, Some(&reader), "GET", "/v2/_catalog", &[], vec![]).await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["repositories"], json!(["public/app", "team/app"]));
+    // Path traversal and odd names are refused before storage.
+    for uri in [
+        "/api/v1/repositories/team/files/files/../../etc/passwd",
+        "/api/v1/repositories/team/files/files/a/./b",
+        "/api/v1/repositories/team/files/files/a%5Cb",
+        "/api/v1/repositories/team/files/files/a%00b",
+        "/api/v1/repositories/team/files/files/%2e%2e/x",
+        "/api/v1/repositories/Team/files/files/x",
+        "/api/v1/repositories/team/../x/files/y",
+        "/v2/team/../app/tags/list",
+        "/v2/team/app/manifests/..%2Fv1",
+        "/v2/team/app/blobs/sha256:..%2F..%2Fetc",
+    ] {
+        let r = send(&a.router, Some(&admin), "PUT", uri, &[], b"x".to_vec()).await;
+        assert!(
+            r.status == StatusCode::BAD_REQUEST
+                || r.status == StatusCode::NOT_FOUND
+                || r.status == StatusCode::METHOD_NOT_ALLOWED,
+            "{uri}: {}",
+            r.status
+        );
+        assert!(!r.status.is_success(), "{uri}");
+    }
 }
 
 async fn push_and_pull_an_image(backend: Backend) {

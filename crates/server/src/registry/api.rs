@@ -1,42 +1,48 @@
 //! OCI distribution spec v1.1 over HTTP: `/v2/`, blobs (monolithic and
 //! chunked uploads, cross-repository mount), manifests by tag or digest,
 //! tags list and catalog with pagination, deletes, and the spec's error
-//! codes. Every request must carry the admin credential (HTTP Basic): no
-//! anonymous access, read or write.
+//! codes, and the referrers API. Callers authenticate with HTTP Basic
+//! (password or API token) or a bearer token from `/v2/token`; reads of a
+//! repository that allows anonymous read need no credentials, writes
+//! always do.
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Extension, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::access::{self, Grant, Level};
+use super::auth::{self, AuthError, Caller};
 use super::{Manifest, Registry, RegistryError, names};
 
-/// An OCI error response.
-struct OciError {
+/// An OCI error response (the `/api/v1` routes answer in the same shape).
+pub(crate) struct OciError {
     status: StatusCode,
     code: &'static str,
     message: String,
     /// `Content-Range: bytes */SIZE` of a 416.
     content_range: Option<String>,
+    /// `WWW-Authenticate` of a 401.
+    challenge: Option<String>,
 }
 
 impl OciError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
             message: message.into(),
             content_range: None,
+            challenge: None,
         }
     }
 
-    fn internal(e: &anyhow::Error) -> Self {
+    pub(crate) fn internal(e: &anyhow::Error) -> Self {
         tracing::error!(error = %format!("{e:#}"), "registry request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -44,6 +50,56 @@ impl OciError {
             "internal error (see the server log)",
         )
     }
+
+    /// 401 with a Bearer challenge pointing at this server's `/v2/token`.
+    pub(crate) fn unauthorized(
+        headers: &HeaderMap,
+        message: impl Into<String>,
+        scope: Option<&str>,
+        insufficient: bool,
+    ) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message);
+        let mut c = format!(
+            "Bearer realm=\"{}/v2/token\",service=\"signet\"",
+            base_url(headers)
+        );
+        if let Some(s) = scope {
+            c.push_str(&format!(",scope=\"{s}\""));
+        }
+        if insufficient {
+            c.push_str(",error=\"insufficient_scope\"");
+        }
+        e.challenge = Some(c);
+        e
+    }
+
+    pub(crate) fn set_content_range(&mut self, v: String) {
+        self.content_range = Some(v);
+    }
+
+    pub(crate) fn denied(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "DENIED", message)
+    }
+}
+
+/// `scheme://host` the client reached us at (X-Forwarded-Proto aware).
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .unwrap_or("localhost");
+    let proto = match headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{proto}://{host}")
 }
 
 impl From<anyhow::Error> for OciError {
@@ -69,6 +125,7 @@ impl From<RegistryError> for OciError {
                 "BLOB_UPLOAD_INVALID",
                 e.to_string(),
             ),
+            RegistryError::WrongKind(m) => Self::denied(m),
             RegistryError::Internal(e) => Self::internal(&e),
         }
     }
@@ -78,70 +135,177 @@ impl IntoResponse for OciError {
     fn into_response(self) -> Response {
         let body = json!({"errors": [{"code": self.code, "message": self.message}]});
         let mut r = (self.status, axum::Json(body)).into_response();
-        if let Some(v) = self
-            .content_range
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            r.headers_mut().insert(header::CONTENT_RANGE, v);
-        }
-        if self.status == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"signet\""),
-            );
+        for (name, v) in [
+            (header::CONTENT_RANGE, self.content_range),
+            (header::WWW_AUTHENTICATE, self.challenge),
+        ] {
+            if let Some(v) = v.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                r.headers_mut().insert(name, v);
+            }
         }
         r
     }
 }
 
-type OciResult<T> = Result<T, OciError>;
+pub(crate) type OciResult<T> = Result<T, OciError>;
 
-/// The registry's routes (under `/v2/`).
+/// The registry's routes: `/v2/` (OCI distribution, the token endpoint) and
+/// `/api/v1/` (repositories, files, users, tokens), all behind
+/// [`authenticate`].
 pub fn router(registry: Registry) -> Router {
     Router::new()
         .route("/v2/", get(base))
+        .route("/v2/token", get(token))
         .route("/v2/_catalog", get(catalog))
         .route("/v2/{*rest}", any(dispatch))
-        .layer(middleware::from_fn_with_state(registry.clone(), auth))
+        .merge(super::rest::routes())
+        .layer(middleware::from_fn_with_state(
+            registry.clone(),
+            authenticate,
+        ))
         .with_state(registry)
 }
 
-/// Every `/v2/` request needs the admin credential.
-async fn auth(State(reg): State<Registry>, req: Request, next: Next) -> Response {
-    let creds = req
+/// Works out who the caller is (anonymous without credentials) and puts
+/// the [`Caller`] in the request; wrong credentials are a 401 whatever the
+/// route, so a typo never silently degrades to anonymous.
+async fn authenticate(State(reg): State<Registry>, mut req: Request, next: Next) -> Response {
+    let h = req
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|b| String::from_utf8(b).ok());
-    let ok = match creds.as_deref().and_then(|c| c.split_once(':')) {
-        Some((user, pass)) => match reg.check_admin(user, pass).await {
-            Ok(ok) => ok,
-            Err(e) => return OciError::internal(&e).into_response(),
-        },
-        None => false,
-    };
-    if !ok {
-        let msg = if creds.is_some() {
-            "wrong user name or password"
-        } else {
-            "authentication required (HTTP Basic: user admin, the token from <data-dir>/admin-token)"
-        };
-        return OciError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", msg).into_response();
+        .and_then(|h| h.to_str().ok());
+    match reg.authenticate(h).await {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(AuthError::Unauthorized(m)) => {
+            OciError::unauthorized(req.headers(), m, None, false).into_response()
+        }
+        Err(AuthError::Internal(e)) => OciError::internal(&e).into_response(),
     }
-    next.run(req).await
 }
 
-async fn base() -> impl IntoResponse {
+/// Lets `caller` act on `repo` at `need`, or says why not: 401 (with the
+/// scope to ask `/v2/token` for) to anonymous callers and to bearer tokens
+/// issued for a narrower scope, 403 to users who lack the grant.
+pub(crate) async fn authorize(
+    reg: &Registry,
+    caller: &Caller,
+    headers: &HeaderMap,
+    repo: &str,
+    need: Level,
+) -> OciResult<()> {
+    let p = &caller.principal;
+    let granted = p.can(repo, need);
+    let in_scope = caller
+        .scope
+        .as_ref()
+        .is_none_or(|s| access::level_in(s, repo).is_some_and(|l| l >= need));
+    if granted && in_scope {
+        return Ok(());
+    }
+    if need == Level::Read
+        && reg
+            .db()
+            .repository(repo)
+            .await?
+            .is_some_and(|r| r.anonymous_read)
+    {
+        return Ok(());
+    }
+    let action = match need {
+        Level::Read => "pull",
+        Level::Write => "pull,push",
+        Level::Admin => "*",
+    };
+    let scope = format!("repository:{repo}:{action}");
+    match &p.user {
+        None => Err(OciError::unauthorized(
+            headers,
+            format!("authentication required to {} {repo}", need.as_str()),
+            Some(&scope),
+            false,
+        )),
+        Some(_) if granted => Err(OciError::unauthorized(
+            headers,
+            format!("this token's scope does not cover {repo}; ask /v2/token for {scope}"),
+            Some(&scope),
+            true,
+        )),
+        Some(user) => Err(OciError::denied(format!(
+            "user {user} has no {} access to repository {repo}",
+            need.as_str()
+        ))),
+    }
+}
+
+/// `GET /v2/token?scope=repository:NAME:pull,push&...`: a bearer token
+/// for the caller (anonymous too: public repositories), limited to the
+/// scopes asked for, if any.
+async fn token(
+    State(reg): State<Registry>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> OciResult<Response> {
+    let mut scope: Option<Vec<Grant>> = None;
+    for (_, v) in q.iter().filter(|(k, _)| k == "scope") {
+        let list = scope.get_or_insert_with(Vec::new);
+        for item in v.split(' ').filter(|i| !i.is_empty()) {
+            if let Some(g) = scope_grant(item) {
+                list.push(g);
+            }
+        }
+    }
+    let t = reg.issue_bearer(&caller, scope)?;
+    Ok(axum::Json(json!({
+        "token": t,
+        "access_token": t,
+        "expires_in": auth::BEARER_TTL_SECS,
+    }))
+    .into_response())
+}
+
+/// `repository:NAME:ACTIONS` (pull, push, delete, *) or
+/// `registry:catalog:*` as a grant on exactly that repository.
+fn scope_grant(item: &str) -> Option<Grant> {
+    if item == "registry:catalog:*" {
+        return Some(Grant {
+            level: Level::Read,
+            glob: "**".into(),
+        });
+    }
+    let (name, actions) = item.strip_prefix("repository:")?.rsplit_once(':')?;
+    if !names::valid_repository(name) {
+        return None;
+    }
+    let level = actions
+        .split(',')
+        .filter_map(|a| match a {
+            "pull" => Some(Level::Read),
+            "push" | "delete" => Some(Level::Write),
+            "*" => Some(Level::Admin),
+            _ => None,
+        })
+        .max()?;
+    Some(Grant {
+        level,
+        glob: name.to_owned(),
+    })
+}
+
+/// `/v2/`: 200 to any authenticated caller; 401 with the challenge to
+/// anonymous ones (that is how clients discover the token endpoint).
+async fn base(Extension(caller): Extension<Caller>, headers: HeaderMap) -> Response {
+    if caller.principal.user.is_none() {
+        return OciError::unauthorized(&headers, "authentication required", None, false)
+            .into_response();
+    }
     (
         [("Docker-Distribution-API-Version", "registry/2.0")],
         axum::Json(json!({})),
     )
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -151,6 +315,8 @@ struct Params {
     from: Option<String>,
     n: Option<u32>,
     last: Option<String>,
+    #[serde(rename = "artifactType")]
+    artifact_type: Option<String>,
 }
 
 /// What a `/v2/<name>/...` path addresses.
@@ -159,11 +325,14 @@ enum Target<'a> {
     Upload(&'a str, &'a str),
     Blob(&'a str, &'a str),
     Tags(&'a str),
+    Referrers(&'a str, &'a str),
 }
 
 fn parse_target(rest: &str) -> Option<Target<'_>> {
     let t = if let Some(name) = rest.strip_suffix("/tags/list") {
         Target::Tags(name)
+    } else if let Some((name, d)) = rest.rsplit_once("/referrers/") {
+        Target::Referrers(name, d)
     } else if let Some((name, r)) = rest.rsplit_once("/manifests/") {
         Target::Manifest(name, r)
     } else if let Some((name, id)) = rest.rsplit_once("/blobs/uploads/") {
@@ -176,7 +345,11 @@ fn parse_target(rest: &str) -> Option<Target<'_>> {
         return None;
     };
     let name = match &t {
-        Target::Manifest(n, _) | Target::Upload(n, _) | Target::Blob(n, _) | Target::Tags(n) => n,
+        Target::Manifest(n, _)
+        | Target::Upload(n, _)
+        | Target::Blob(n, _)
+        | Target::Tags(n)
+        | Target::Referrers(n, _) => n,
     };
     names::valid_repository(name).then_some(t)
 }
@@ -189,8 +362,20 @@ fn name_invalid() -> OciError {
     )
 }
 
+fn target_name<'a>(t: &Target<'a>) -> &'a str {
+    match t {
+        Target::Manifest(n, _)
+        | Target::Upload(n, _)
+        | Target::Blob(n, _)
+        | Target::Tags(n)
+        | Target::Referrers(n, _) => n,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn dispatch(
     State(reg): State<Registry>,
+    Extension(caller): Extension<Caller>,
     Path(rest): Path<String>,
     Query(q): Query<Params>,
     method: Method,
@@ -198,7 +383,18 @@ async fn dispatch(
     body: Body,
 ) -> OciResult<Response> {
     let target = parse_target(&rest).ok_or_else(name_invalid)?;
+    let name = target_name(&target);
+    let read = method == Method::GET || method == Method::HEAD;
+    let need = if read { Level::Read } else { Level::Write };
+    authorize(&reg, &caller, &headers, name, need).await?;
+    if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+        // The first push creates the repository; a generic one refuses.
+        reg.ensure_repository(name, "oci").await?;
+    }
     match (target, method) {
+        (Target::Referrers(name, digest), Method::GET) => {
+            referrers(&reg, name, digest, q.artifact_type.as_deref()).await
+        }
         (Target::Blob(name, digest), m) if m == Method::GET || m == Method::HEAD => {
             get_blob(&reg, name, digest, m == Method::HEAD, &headers).await
         }
@@ -209,7 +405,18 @@ async fn dispatch(
                 Err(RegistryError::BlobUnknown.into())
             }
         }
-        (Target::Upload(name, ""), Method::POST) => start_upload(&reg, name, &q, body).await,
+        (Target::Upload(name, ""), Method::POST) => {
+            // Mounting also needs read access to the source.
+            let from_ok = match &q.from {
+                Some(from) if names::valid_repository(from) => {
+                    authorize(&reg, &caller, &headers, from, Level::Read)
+                        .await
+                        .is_ok()
+                }
+                _ => false,
+            };
+            start_upload(&reg, name, &q, from_ok, body).await
+        }
         (Target::Upload(name, id), Method::PATCH) => {
             let start = content_range_start(&headers)?;
             let size = reg.append(name, id, start, body.into_data_stream()).await?;
@@ -307,7 +514,7 @@ fn content_range_start(headers: &HeaderMap) -> OciResult<Option<u64>> {
         })
 }
 
-fn with_headers(mut r: Response, pairs: &[(&'static str, String)]) -> Response {
+pub(crate) fn with_headers(mut r: Response, pairs: &[(&'static str, String)]) -> Response {
     for (k, v) in pairs {
         if let Ok(v) = HeaderValue::from_str(v) {
             r.headers_mut().insert(*k, v);
@@ -338,9 +545,15 @@ fn blob_created(name: &str, digest: &str) -> Response {
     )
 }
 
-async fn start_upload(reg: &Registry, name: &str, q: &Params, body: Body) -> OciResult<Response> {
+async fn start_upload(
+    reg: &Registry,
+    name: &str,
+    q: &Params,
+    from_ok: bool,
+    body: Body,
+) -> OciResult<Response> {
     if let (Some(digest), Some(from)) = (&q.mount, &q.from)
-        && names::valid_repository(from)
+        && from_ok
         && reg.mount(name, from, digest).await?
     {
         return Ok(blob_created(name, digest));
@@ -357,7 +570,10 @@ async fn start_upload(reg: &Registry, name: &str, q: &Params, body: Body) -> Oci
 
 /// The single byte range of a `Range: bytes=a-b` / `bytes=a-` / `bytes=-n`
 /// header within `size` (end exclusive); `Err` when unsatisfiable.
-fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
+pub(crate) fn byte_range(
+    headers: &HeaderMap,
+    size: u64,
+) -> Result<Option<std::ops::Range<u64>>, ()> {
     let Some(v) = headers.get(header::RANGE) else {
         return Ok(None);
     };
@@ -551,21 +767,52 @@ async fn put_manifest(
             ));
         }
     }
+    let referrer = match doc.get("subject") {
+        None | Some(Value::Null) => None,
+        Some(subject) => {
+            let sd = subject
+                .get("digest")
+                .and_then(Value::as_str)
+                .filter(|d| names::sha256_hex(d).is_some())
+                .ok_or_else(|| manifest_invalid("subject.digest must be a sha256 digest"))?;
+            let artifact_type = doc
+                .get("artifactType")
+                .and_then(Value::as_str)
+                .or_else(|| {
+                    doc.get("config")
+                        .and_then(|c| c.get("mediaType"))
+                        .and_then(Value::as_str)
+                })
+                .unwrap_or("")
+                .to_owned();
+            Some(super::db::Referrer {
+                subject: sd.to_owned(),
+                artifact_type,
+                annotations: doc.get("annotations").map(Value::to_string),
+            })
+        }
+    };
     let m = Manifest {
         digest: digest.clone(),
         media_type,
         body: bytes.to_vec(),
     };
     reg.db()
-        .put_manifest(name, &m, (!by_digest).then_some(reference))
+        .put_manifest(
+            name,
+            &m,
+            (!by_digest).then_some(reference),
+            referrer.as_ref(),
+        )
         .await?;
-    Ok(with_headers(
-        StatusCode::CREATED.into_response(),
-        &[
-            ("location", format!("/v2/{name}/manifests/{digest}")),
-            ("docker-content-digest", digest),
-        ],
-    ))
+    let mut out = vec![
+        ("location", format!("/v2/{name}/manifests/{digest}")),
+        ("docker-content-digest", digest),
+    ];
+    if let Some(r) = referrer {
+        out.push(("oci-subject", r.subject));
+    }
+    Ok(with_headers(StatusCode::CREATED.into_response(), &out))
 }
 
 async fn get_manifest(
@@ -623,9 +870,27 @@ async fn tags_list(reg: &Registry, name: &str, q: &Params) -> OciResult<Response
     Ok(r)
 }
 
-async fn catalog(State(reg): State<Registry>, Query(q): Query<Params>) -> OciResult<Response> {
+async fn catalog(
+    State(reg): State<Registry>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<Params>,
+) -> OciResult<Response> {
     let n = q.n.unwrap_or(PAGE_MAX).min(PAGE_MAX);
-    let repos = reg.db().catalog(q.last.as_deref(), n).await?;
+    // Only repositories the caller may read.
+    let repos: Vec<String> = reg
+        .repositories_where(q.last.clone(), n as usize, |r| {
+            r.kind == "oci"
+                && (r.anonymous_read
+                    || (caller.principal.can(&r.name, Level::Read)
+                        && caller
+                            .scope
+                            .as_ref()
+                            .is_none_or(|s| access::level_in(s, &r.name).is_some())))
+        })
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
     let next = (repos.len() == n as usize && n > 0)
         .then(|| repos.last().cloned())
         .flatten();
@@ -638,6 +903,71 @@ async fn catalog(State(reg): State<Registry>, Query(q): Query<Params>) -> OciRes
                 format!("</v2/_catalog?n={n}&last={last}>; rel=\"next\""),
             )],
         );
+    }
+    Ok(r)
+}
+
+/// `GET /v2/<name>/referrers/<digest>`: an index of the manifests whose
+/// subject is `digest`, plus those a client listed in the tag-schema
+/// fallback index (`sha256-<hex>`), filtered by `artifactType`.
+async fn referrers(
+    reg: &Registry,
+    name: &str,
+    digest: &str,
+    artifact_type: Option<&str>,
+) -> OciResult<Response> {
+    let hex = names::sha256_hex(digest).ok_or_else(|| {
+        OciError::new(
+            StatusCode::BAD_REQUEST,
+            "DIGEST_INVALID",
+            "a referrers subject is sha256:<64 lowercase hex>",
+        )
+    })?;
+    let mut manifests: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for r in reg.db().referrers(name, digest, artifact_type).await? {
+        seen.insert(r.digest.clone());
+        let mut d = json!({
+            "mediaType": r.media_type,
+            "digest": r.digest,
+            "size": r.size,
+            "artifactType": r.artifact_type,
+        });
+        if let Some(a) = r
+            .annotations
+            .and_then(|a| serde_json::from_str::<Value>(&a).ok())
+        {
+            d["annotations"] = a;
+        }
+        manifests.push(d);
+    }
+    if let Some(fallback) = reg.db().manifest(name, &format!("sha256-{hex}")).await?
+        && let Ok(doc) = serde_json::from_slice::<Value>(&fallback.body)
+        && let Some(list) = doc.get("manifests").and_then(Value::as_array)
+    {
+        for d in list {
+            let dg = d.get("digest").and_then(Value::as_str).unwrap_or("");
+            let at = d.get("artifactType").and_then(Value::as_str);
+            if !seen.contains(dg) && artifact_type.is_none_or(|want| at == Some(want)) {
+                seen.insert(dg.to_owned());
+                manifests.push(d.clone());
+            }
+        }
+    }
+    let body = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": manifests,
+    });
+    let mut r = with_headers(
+        axum::Json(body).into_response(),
+        &[(
+            "content-type",
+            "application/vnd.oci.image.index.v1+json".to_owned(),
+        )],
+    );
+    if artifact_type.is_some() {
+        r = with_headers(r, &[("oci-filters-applied", "artifactType".to_owned())]);
     }
     Ok(r)
 }

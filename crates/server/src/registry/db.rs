@@ -14,6 +14,106 @@ pub struct Db {
     pool: Pool,
 }
 
+/// What makes a manifest a referrer.
+#[derive(Debug, Clone)]
+pub struct Referrer {
+    /// The digest of the manifest it refers to.
+    pub subject: String,
+    /// Its `artifactType` (or its config's media type).
+    pub artifact_type: String,
+    /// Its annotations, as JSON.
+    pub annotations: Option<String>,
+}
+
+/// A referrer as listed.
+#[derive(Debug, Clone)]
+pub struct ReferrerRow {
+    /// The referrer manifest's digest.
+    pub digest: String,
+    /// Its media type.
+    pub media_type: String,
+    /// Its artifact type.
+    pub artifact_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its annotations, as JSON.
+    pub annotations: Option<String>,
+}
+
+/// A file in a generic repository.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    /// Its path within the repository.
+    pub path: String,
+    /// `sha256:...` of its content.
+    pub digest: String,
+    /// Bytes.
+    pub size: u64,
+    /// Unix seconds when it was stored.
+    pub created: i64,
+}
+
+/// An API token as stored (the secret itself only as a hash).
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    /// Public id (to list and revoke).
+    pub id: String,
+    /// The user it acts for.
+    pub owner: String,
+    /// JSON array of `LEVEL:GLOB` grants (capped by the owner's).
+    pub grants: String,
+    /// What it is for.
+    pub description: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// Unix seconds, if it expires.
+    pub expires: Option<i64>,
+}
+
+fn token_row<R: Row>(r: &R) -> Result<TokenRow>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<i64>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(TokenRow {
+        id: r.try_get("id")?,
+        owner: r.try_get("owner")?,
+        grants: r.try_get("grants")?,
+        description: r.try_get("description")?,
+        created: r.try_get("created")?,
+        expires: r.try_get("expires")?,
+    })
+}
+
+/// A repository's settings.
+#[derive(Debug, Clone)]
+pub struct RepositoryRow {
+    /// Its name (`production/apps`).
+    pub name: String,
+    /// `oci` or `generic`.
+    pub kind: String,
+    /// Whether anyone may read it without credentials.
+    pub anonymous_read: bool,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+fn repository_row<R: Row>(r: &R) -> Result<RepositoryRow>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(RepositoryRow {
+        name: r.try_get("name")?,
+        kind: r.try_get("kind")?,
+        anonymous_read: r.try_get::<i64, _>("anonymous_read")? != 0,
+        created: r.try_get("created")?,
+    })
+}
+
 /// A stored manifest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -26,9 +126,48 @@ pub struct Manifest {
 }
 
 const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS admin_credential (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        token_sha256 TEXT NOT NULL
+    "CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT,
+        grants TEXT NOT NULL,
+        created BIGINT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        grants TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        expires BIGINT
+    )",
+    "CREATE TABLE IF NOT EXISTS repositories (
+        name TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        anonymous_read BIGINT NOT NULL,
+        created BIGINT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS secrets (
+        name TEXT PRIMARY KEY,
+        value BYTEA NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS referrers (
+        repo TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        artifact_type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        annotations TEXT,
+        PRIMARY KEY (repo, subject, digest)
+    )",
+    "CREATE TABLE IF NOT EXISTS files (
+        repo TEXT NOT NULL,
+        path TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        created BIGINT NOT NULL,
+        PRIMARY KEY (repo, path)
     )",
     "CREATE TABLE IF NOT EXISTS blobs (
         digest TEXT PRIMARY KEY,
@@ -94,28 +233,256 @@ impl Db {
         Ok(())
     }
 
-    /// The admin token's SHA-256 (hex), if one was created.
-    pub async fn admin_token_hash(&self) -> Result<Option<String>> {
-        on_pool!(&self.pool, p => {
-            let row = sqlx::query("SELECT token_sha256 FROM admin_credential WHERE id = 1")
-                .fetch_optional(p)
-                .await?;
-            Ok(row.map(|r| r.try_get("token_sha256")).transpose()?)
-        })
-    }
-
-    /// Stores the admin token hash unless one exists; true when stored.
-    pub async fn init_admin_token(&self, sha256_hex: &str) -> Result<bool> {
+    /// Creates a user unless the name is taken; true when created.
+    pub async fn create_user(
+        &self,
+        name: &str,
+        password_hash: Option<&str>,
+        grants: &str,
+        now: i64,
+    ) -> Result<bool> {
         let n = on_pool!(&self.pool, p => {
             sqlx::query(
-                "INSERT INTO admin_credential (id, token_sha256) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO users (name, password_hash, grants, created) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO NOTHING",
             )
-            .bind(sha256_hex)
+            .bind(name)
+            .bind(password_hash)
+            .bind(grants)
+            .bind(now)
             .execute(p)
             .await?
             .rows_affected()
         });
         Ok(n == 1)
+    }
+
+    /// `(password hash, grants JSON)` of a user.
+    pub async fn user(&self, name: &str) -> Result<Option<(Option<String>, String)>> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query("SELECT password_hash, grants FROM users WHERE name = $1")
+                .bind(name)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| Ok((r.try_get("password_hash")?, r.try_get("grants")?)))
+                .transpose()
+        })
+    }
+
+    /// Every user: `(name, grants JSON, created)`.
+    pub async fn users(&self) -> Result<Vec<(String, String, i64)>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query("SELECT name, grants, created FROM users ORDER BY name")
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("name")?, r.try_get("grants")?, r.try_get("created")?)))
+                .collect()
+        })
+    }
+
+    /// Deletes a user and their tokens; true when the user existed.
+    pub async fn delete_user(&self, name: &str) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM api_tokens WHERE owner = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            let n = sqlx::query("DELETE FROM users WHERE name = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            n
+        });
+        Ok(n > 0)
+    }
+
+    /// Stores an API token (only its SHA-256).
+    pub async fn create_token(&self, t: &TokenRow, sha256_hex: &str) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO api_tokens (id, owner, token_sha256, grants, description, created, expires)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(&t.id)
+            .bind(&t.owner)
+            .bind(sha256_hex)
+            .bind(&t.grants)
+            .bind(&t.description)
+            .bind(t.created)
+            .bind(t.expires)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The token whose secret has this SHA-256.
+    pub async fn token_by_hash(&self, sha256_hex: &str) -> Result<Option<TokenRow>> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(
+                "SELECT id, owner, grants, description, created, expires FROM api_tokens
+                 WHERE token_sha256 = $1",
+            )
+            .bind(sha256_hex)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| token_row(&r)).transpose()
+        })
+    }
+
+    /// A user's tokens (no secrets).
+    pub async fn tokens_of(&self, owner: &str) -> Result<Vec<TokenRow>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT id, owner, grants, description, created, expires FROM api_tokens
+                 WHERE owner = $1 ORDER BY created, id",
+            )
+            .bind(owner)
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(token_row).collect()
+        })
+    }
+
+    /// Deletes a token of `owner`; true when it existed.
+    pub async fn delete_token(&self, owner: &str, id: &str) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM api_tokens WHERE owner = $1 AND id = $2")
+                .bind(owner)
+                .bind(id)
+                .execute(p)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// A server secret, created from `fresh` by whichever replica comes first.
+    pub async fn secret(&self, name: &str, fresh: &[u8]) -> Result<Vec<u8>> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                .bind(name)
+                .bind(fresh)
+                .execute(p)
+                .await?;
+            let row = sqlx::query("SELECT value FROM secrets WHERE name = $1")
+                .bind(name)
+                .fetch_one(p)
+                .await?;
+            Ok(row.try_get("value")?)
+        })
+    }
+
+    /// Creates a repository unless it exists; returns the kind it has.
+    pub async fn ensure_repository(&self, name: &str, kind: &str, now: i64) -> Result<String> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO repositories (name, kind, anonymous_read, created) VALUES ($1, $2, 0, $3)
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(kind)
+            .bind(now)
+            .execute(p)
+            .await?;
+            let row = sqlx::query("SELECT kind FROM repositories WHERE name = $1")
+                .bind(name)
+                .fetch_one(p)
+                .await?;
+            Ok(row.try_get("kind")?)
+        })
+    }
+
+    /// Creates a repository; false when the name is taken.
+    pub async fn create_repository(&self, r: &RepositoryRow) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO repositories (name, kind, anonymous_read, created) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(&r.name)
+            .bind(&r.kind)
+            .bind(i64::from(r.anonymous_read))
+            .bind(r.created)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Sets whether anyone may read a repository; false when it does not exist.
+    pub async fn set_anonymous_read(&self, name: &str, on: bool) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            sqlx::query("UPDATE repositories SET anonymous_read = $1 WHERE name = $2")
+                .bind(i64::from(on))
+                .bind(name)
+                .execute(p)
+                .await?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// A repository.
+    pub async fn repository(&self, name: &str) -> Result<Option<RepositoryRow>> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(
+                "SELECT name, kind, anonymous_read, created FROM repositories WHERE name = $1",
+            )
+            .bind(name)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| repository_row(&r)).transpose()
+        })
+    }
+
+    /// Repositories in lexical order after `last`, at most `n`.
+    pub async fn repositories(&self, last: Option<&str>, n: u32) -> Result<Vec<RepositoryRow>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT name, kind, anonymous_read, created FROM repositories
+                 WHERE ($1 IS NULL OR name > $1) ORDER BY name LIMIT $2",
+            )
+            .bind(last)
+            .bind(i64::from(n))
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(repository_row).collect()
+        })
+    }
+
+    /// Deletes a repository and everything it links (blobs stay for the
+    /// garbage collector); true when it existed.
+    pub async fn delete_repository(&self, name: &str) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            for q in [
+                "DELETE FROM tags WHERE repo = $1",
+                "DELETE FROM manifests WHERE repo = $1",
+                "DELETE FROM repo_blobs WHERE repo = $1",
+                "DELETE FROM referrers WHERE repo = $1",
+                "DELETE FROM files WHERE repo = $1",
+                "DELETE FROM uploads WHERE repo = $1",
+            ] {
+                sqlx::query(q)
+                    .bind(name)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let n = sqlx::query("DELETE FROM repositories WHERE name = $1")
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            n
+        });
+        Ok(n > 0)
     }
 
     /// Size of a blob linked into `repo`, if it is.
@@ -165,10 +532,32 @@ impl Db {
         Ok(n > 0)
     }
 
-    /// Stores a manifest (idempotent) and, when given, points `tag` at it.
-    pub async fn put_manifest(&self, repo: &str, m: &Manifest, tag: Option<&str>) -> Result<()> {
+    /// Stores a manifest (idempotent) and, when given, points `tag` at it
+    /// and records it as a referrer of its subject.
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        m: &Manifest,
+        tag: Option<&str>,
+        referrer: Option<&Referrer>,
+    ) -> Result<()> {
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            if let Some(r) = referrer {
+                sqlx::query(
+                    "INSERT INTO referrers (repo, subject, digest, media_type, artifact_type, size, annotations)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (repo, subject, digest) DO NOTHING",
+                )
+                .bind(repo)
+                .bind(&r.subject)
+                .bind(&m.digest)
+                .bind(&m.media_type)
+                .bind(&r.artifact_type)
+                .bind(to_i64(m.body.len() as u64)?)
+                .bind(r.annotations.as_deref())
+                .execute(&mut *tx)
+                .await?;
+            }
             sqlx::query(
                 "INSERT INTO manifests (repo, digest, media_type, body) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (repo, digest) DO NOTHING",
@@ -223,6 +612,11 @@ impl Db {
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
             sqlx::query("DELETE FROM tags WHERE repo = $1 AND digest = $2")
+                .bind(repo)
+                .bind(digest)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM referrers WHERE repo = $1 AND digest = $2")
                 .bind(repo)
                 .bind(digest)
                 .execute(&mut *tx)
@@ -296,6 +690,133 @@ impl Db {
             .await?;
             rows.iter().map(|r| Ok(r.try_get("repo")?)).collect()
         })
+    }
+
+    /// Manifests in `repo` whose subject is `subject`, optionally only of
+    /// one artifact type.
+    pub async fn referrers(
+        &self,
+        repo: &str,
+        subject: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<ReferrerRow>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT digest, media_type, artifact_type, size, annotations FROM referrers
+                 WHERE repo = $1 AND subject = $2 AND ($3 IS NULL OR artifact_type = $3)
+                 ORDER BY digest",
+            )
+            .bind(repo)
+            .bind(subject)
+            .bind(artifact_type)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ReferrerRow {
+                        digest: r.try_get("digest")?,
+                        media_type: r.try_get("media_type")?,
+                        artifact_type: r.try_get("artifact_type")?,
+                        size: to_u64(r.try_get("size")?)?,
+                        annotations: r.try_get("annotations")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Records a file (replacing what the path held).
+    pub async fn put_file(&self, repo: &str, f: &FileRow) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
+                .bind(&f.digest)
+                .bind(to_i64(f.size)?)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO files (repo, path, digest, size, created) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (repo, path) DO UPDATE
+                 SET digest = excluded.digest, size = excluded.size, created = excluded.created",
+            )
+            .bind(repo)
+            .bind(&f.path)
+            .bind(&f.digest)
+            .bind(to_i64(f.size)?)
+            .bind(f.created)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A file of `repo`.
+    pub async fn file(&self, repo: &str, path: &str) -> Result<Option<FileRow>> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(
+                "SELECT path, digest, size, created FROM files WHERE repo = $1 AND path = $2",
+            )
+            .bind(repo)
+            .bind(path)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| {
+                Ok(FileRow {
+                    path: r.try_get("path")?,
+                    digest: r.try_get("digest")?,
+                    size: to_u64(r.try_get("size")?)?,
+                    created: r.try_get("created")?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// Files of `repo` under `prefix`, in path order after `last`, at most `n`.
+    pub async fn files(
+        &self,
+        repo: &str,
+        prefix: &str,
+        last: Option<&str>,
+        n: u32,
+    ) -> Result<Vec<FileRow>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT path, digest, size, created FROM files
+                 WHERE repo = $1 AND substr(path, 1, length($2)) = $2 AND ($3 IS NULL OR path > $3)
+                 ORDER BY path LIMIT $4",
+            )
+            .bind(repo)
+            .bind(prefix)
+            .bind(last)
+            .bind(i64::from(n))
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(FileRow {
+                        path: r.try_get("path")?,
+                        digest: r.try_get("digest")?,
+                        size: to_u64(r.try_get("size")?)?,
+                        created: r.try_get("created")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Deletes a file; true when it existed.
+    pub async fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM files WHERE repo = $1 AND path = $2")
+                .bind(repo)
+                .bind(path)
+                .execute(p)
+                .await?
+                .rows_affected()
+        });
+        Ok(n > 0)
     }
 
     /// Starts an upload session.

@@ -8,9 +8,12 @@
 //! completed only when the digest matches (aborted otherwise), and linked
 //! into the repository after that.
 
+pub mod access;
 pub mod api;
+pub mod auth;
 pub mod db;
 pub mod names;
+mod rest;
 
 use std::sync::Arc;
 
@@ -39,6 +42,9 @@ pub enum RegistryError {
     /// A chunk did not start where the upload stands.
     #[error("chunk out of order: the upload has {0} bytes")]
     RangeInvalid(u64),
+    /// The repository exists with another type (`oci` / `generic`).
+    #[error("{0}")]
+    WrongKind(String),
     /// Storage or database failure.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -49,15 +55,12 @@ struct Inner {
     store: Arc<dyn ObjectStore>,
     prefix: String,
     max_manifest: usize,
+    bearer_key: zeroize::Zeroizing<Vec<u8>>,
 }
 
 /// A handle on the registry (cheap to clone).
 #[derive(Clone)]
 pub struct Registry(Arc<Inner>);
-
-fn sha256_hex_of(bytes: &[u8]) -> String {
-    signet_types::hex::encode(signet_crypto::digest::sha256_concat(&[bytes]))
-}
 
 impl Registry {
     /// Opens the registry the config names; on first start creates the
@@ -70,32 +73,55 @@ impl Registry {
             config.s3_endpoint.as_deref(),
             &config.s3_options,
         )?;
-        if db.admin_token_hash().await?.is_none() {
-            let mut raw = zeroize::Zeroizing::new([0u8; 32]);
-            signet_crypto::random_bytes(raw.as_mut())?;
-            let token = zeroize::Zeroizing::new(signet_types::hex::encode(raw.as_ref()));
-            // Only the replica whose insert wins writes and prints it.
-            if db
-                .init_admin_token(&sha256_hex_of(token.as_bytes()))
-                .await?
-            {
-                let path = config.data_dir.join("admin-token");
-                std::fs::create_dir_all(&config.data_dir)
-                    .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-                crate::log::write_secret(&path, token.as_bytes())?;
-                eprintln!(
-                    "signet serve: created the admin account: user `admin`, password in {} (shown once): {}",
-                    path.display(),
-                    token.as_str()
-                );
-            }
-        }
-        Ok(Self(Arc::new(Inner {
+        let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
+        signet_crypto::random_bytes(fresh.as_mut())?;
+        let bearer_key = zeroize::Zeroizing::new(db.secret("bearer-hmac", fresh.as_ref()).await?);
+        let reg = Self(Arc::new(Inner {
             db,
             store: opened.store,
             prefix: opened.prefix,
             max_manifest: config.max_manifest,
-        })))
+            bearer_key,
+        }));
+        reg.bootstrap_admin(&config.data_dir).await?;
+        Ok(reg)
+    }
+
+    pub(crate) fn bearer_key(&self) -> &[u8] {
+        &self.0.bearer_key
+    }
+
+    /// Up to `n` repositories after `after` (name order) that `visible`
+    /// lets through, paging through the full list.
+    pub async fn repositories_where(
+        &self,
+        after: Option<String>,
+        n: usize,
+        visible: impl Fn(&db::RepositoryRow) -> bool,
+    ) -> Result<Vec<db::RepositoryRow>> {
+        let mut out = Vec::new();
+        let mut after = after;
+        while out.len() < n {
+            let page = self.0.db.repositories(after.as_deref(), 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.name.clone());
+            out.extend(page.into_iter().filter(|r| visible(r)));
+        }
+        out.truncate(n);
+        Ok(out)
+    }
+
+    /// Makes sure repository `name` exists with `kind` (created on first
+    /// write); an error names the kind it has when that differs.
+    pub async fn ensure_repository(&self, name: &str, kind: &str) -> Result<(), RegistryError> {
+        let have = self.0.db.ensure_repository(name, kind, auth::now()).await?;
+        if have == kind {
+            Ok(())
+        } else {
+            Err(RegistryError::WrongKind(format!(
+                "repository {name} is a {have} repository, not {kind}"
+            )))
+        }
     }
 
     /// Largest manifest accepted.
@@ -111,22 +137,6 @@ impl Registry {
     /// The metadata database.
     pub fn db(&self) -> &db::Db {
         &self.0.db
-    }
-
-    /// Whether `user`/`password` are the admin credential.
-    pub async fn check_admin(&self, user: &str, password: &str) -> Result<bool> {
-        let Some(want) = self.0.db.admin_token_hash().await? else {
-            return Ok(false);
-        };
-        let got = sha256_hex_of(password.as_bytes());
-        // Both sides are hashes of fixed length; compare without early exit.
-        let same = got
-            .bytes()
-            .zip(want.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
-            && got.len() == want.len();
-        Ok(user == "admin" && same)
     }
 
     fn blob_key(&self, hex: &str) -> ObjectPath {
@@ -160,6 +170,87 @@ impl Registry {
             .await
             .with_context(|| format!("blob {digest} is recorded but cannot be read"))?;
         Ok(Some((size, got.into_stream().map_err(anyhow::Error::from))))
+    }
+
+    /// A stored blob's bytes by digest (all, or `range`), for files.
+    pub async fn blob_stream(
+        &self,
+        digest: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<impl Stream<Item = Result<Bytes>> + use<>> {
+        let hex = names::sha256_hex(digest).ok_or_else(|| anyhow!("bad digest in database"))?;
+        let opts = object_store::GetOptions {
+            range: range.map(object_store::GetRange::Bounded),
+            ..Default::default()
+        };
+        let got = self
+            .0
+            .store
+            .get_opts(&self.blob_key(hex), opts)
+            .await
+            .with_context(|| format!("blob {digest} is recorded but cannot be read"))?;
+        Ok(got.into_stream().map_err(anyhow::Error::from))
+    }
+
+    /// Stores a file: the body is streamed through SHA-256 into the blob
+    /// store and recorded under `path` only when complete (and, when
+    /// `expected` is given, only when it matches); otherwise nothing is
+    /// stored and the path keeps what it had.
+    pub async fn put_file<S, E>(
+        &self,
+        repo: &str,
+        path: &str,
+        expected: Option<&str>,
+        body: S,
+    ) -> std::result::Result<db::FileRow, RegistryError>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>>,
+        E: Into<anyhow::Error>,
+    {
+        let hasher = Hasher::new(DigestAlgorithm::Sha256);
+        let (size, got) = match expected {
+            // Known digest: write straight to its final key, completed only on a match.
+            Some(hex) => {
+                let want = signet_types::hex::decode(hex).unwrap_or_default();
+                let (size, got, kept) = self
+                    .write_object(&self.blob_key(hex), body, hasher, |g| g == want.as_slice())
+                    .await?;
+                if !kept {
+                    return Err(RegistryError::DigestInvalid(format!(
+                        "the uploaded content has SHA-256 {}, not {hex} (X-Checksum-Sha256); nothing was stored",
+                        signet_types::hex::encode(&got)
+                    )));
+                }
+                (size, got)
+            }
+            // Unknown digest: write aside, then move under the digest.
+            None => {
+                let mut raw = [0u8; 16];
+                signet_crypto::random_bytes(&mut raw).map_err(anyhow::Error::from)?;
+                let tmp = ObjectPath::from(format!(
+                    "{}uploads/file-{}",
+                    self.0.prefix,
+                    signet_types::hex::encode(raw)
+                ));
+                let (size, got, _) = self.write_object(&tmp, body, hasher, |_| true).await?;
+                let to = self.blob_key(&signet_types::hex::encode(&got));
+                if let Err(e) = self.0.store.rename(&tmp, &to).await {
+                    let _ = self.0.store.delete(&tmp).await;
+                    return Err(anyhow::Error::from(e)
+                        .context("cannot move the upload into place")
+                        .into());
+                }
+                (size, got)
+            }
+        };
+        let row = db::FileRow {
+            path: path.to_owned(),
+            digest: format!("sha256:{}", signet_types::hex::encode(&got)),
+            size,
+            created: auth::now(),
+        };
+        self.0.db.put_file(repo, &row).await?;
+        Ok(row)
     }
 
     /// Size of a blob if `repo` links it.

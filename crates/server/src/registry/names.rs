@@ -55,6 +55,23 @@ pub fn sha256_hex(digest: &str) -> Option<&str> {
     .then_some(hex)
 }
 
+/// A file path in a generic repository: `/`-separated segments of
+/// printable ASCII other than `\\`, none empty, `.` or `..`, at most 1024
+/// bytes. Paths never reach storage keys (files are stored by digest), but
+/// odd ones are refused so listings and downloads stay unambiguous.
+pub fn valid_file_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.len() <= 1024
+        && path.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'\\' && b != b'%')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +98,38 @@ mod tests {
         for bad in ["", ".x", "-x", "a/b", "a:b", "..", &"a".repeat(129)] {
             assert!(!valid_tag(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn file_paths() {
+        for ok in [
+            "a",
+            "dist/x-1.0.tar.zst",
+            "iso/ubuntu.iso.sig.bin",
+            "a/b/c/d",
+            "v1.0+build~1",
+        ] {
+            assert!(valid_file_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "/a",
+            "a/",
+            "a//b",
+            ".",
+            "..",
+            "a/../b",
+            "../etc/passwd",
+            "a/./b",
+            "a b",
+            "a\\b",
+            "a%2e%2e",
+            "a\u{0}b",
+            "caf\u{e9}",
+        ] {
+            assert!(!valid_file_path(bad), "{bad:?}");
+        }
+        assert!(!valid_file_path(&"a".repeat(1025)));
     }
 
     #[test]
