@@ -175,6 +175,8 @@ fn image(config: &str, layers: &[(&str, usize)]) -> Value {
 per_backend!(
     credentials_and_the_token_flow,
     authorization_matrix,
+    generic_file_repositories,
+    referrers_and_the_tag_fallback,
     push_and_pull_an_image,
     bad_input_stores_nothing,
     tags_paginate,
@@ -673,6 +675,481 @@ async fn authorization_matrix(backend: Backend) {
         );
         assert!(!r.status.is_success(), "{uri}");
     }
+}
+
+async fn generic_file_repositories(backend: Backend) {
+    let Some(a) = app(backend).await else { return };
+    let repo_body =
+        |name: &str, kind: &str| serde_json::to_vec(&json!({"name": name, "type": kind})).unwrap();
+    let r = a
+        .call(
+            "POST",
+            "/api/v1/repositories",
+            &[],
+            repo_body("dist/iso", "generic"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = a
+        .call(
+            "POST",
+            "/api/v1/repositories",
+            &[],
+            repo_body("dist/iso", "generic"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let r = a
+        .call(
+            "POST",
+            "/api/v1/repositories",
+            &[],
+            repo_body("dist/x", "maven"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = a
+        .call(
+            "POST",
+            "/api/v1/repositories",
+            &[],
+            repo_body("Dist/X", "generic"),
+        )
+        .await;
+    assert_eq!(r.code(), "NAME_INVALID");
+    let r = a
+        .call("POST", "/api/v1/repositories", &[], b"{not json".to_vec())
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    let base = "/api/v1/repositories/dist/iso/files";
+    let content: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let hex = sha256(&content).trim_start_matches("sha256:").to_owned();
+    // Without a checksum: stored, and its SHA-256 returned.
+    let r = a
+        .call(
+            "PUT",
+            &format!("{base}/releases/1.0/signet.iso"),
+            &[],
+            content.clone(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.header("x-checksum-sha256"), hex);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["sha256"], hex);
+    assert_eq!(v["size"], content.len());
+    // With the right checksum (any case, optional sha256: prefix).
+    let sig = b"signature bytes".to_vec();
+    let sig_hex = sha256(&sig).trim_start_matches("sha256:").to_owned();
+    let upper = format!("sha256:{}", sig_hex.to_uppercase());
+    let r = a
+        .call(
+            "PUT",
+            &format!("{base}/releases/1.0/signet.iso.sig.bin"),
+            &[("x-checksum-sha256", &upper)],
+            sig.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // A wrong checksum stores nothing and leaves the old content in place.
+    let r = a
+        .call(
+            "PUT",
+            &format!("{base}/releases/1.0/signet.iso.sig.bin"),
+            &[("x-checksum-sha256", &hex)],
+            b"tampered".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.code(), "DIGEST_INVALID");
+    let r = a
+        .call(
+            "GET",
+            &format!("{base}/releases/1.0/signet.iso.sig.bin"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.body, sig);
+    let r = a
+        .call(
+            "PUT",
+            &format!("{base}/releases/1.0/new.bin"),
+            &[("x-checksum-sha256", &sig_hex)],
+            b"other".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = a
+        .call("HEAD", &format!("{base}/releases/1.0/new.bin"), &[], vec![])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = a
+        .call(
+            "PUT",
+            &format!("{base}/x.bin"),
+            &[("x-checksum-sha256", "xyz")],
+            b"x".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Reads: whole, HEAD, ranges, and an unsatisfiable range.
+    let r = a
+        .call(
+            "GET",
+            &format!("{base}/releases/1.0/signet.iso"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body == content);
+    assert_eq!(r.header("x-checksum-sha256"), hex);
+    let r = a
+        .call(
+            "HEAD",
+            &format!("{base}/releases/1.0/signet.iso"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.header("content-length"), content.len().to_string());
+    assert!(r.body.is_empty());
+    let r = a
+        .call(
+            "GET",
+            &format!("{base}/releases/1.0/signet.iso"),
+            &[("range", "bytes=1000-1999")],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.body, content[1000..2000]);
+    assert_eq!(
+        r.header("content-range"),
+        format!("bytes 1000-1999/{}", content.len())
+    );
+    let r = a
+        .call(
+            "GET",
+            &format!("{base}/releases/1.0/signet.iso"),
+            &[("range", "bytes=-10")],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.body, content[content.len() - 10..]);
+    let r = a
+        .call(
+            "GET",
+            &format!("{base}/releases/1.0/signet.iso"),
+            &[("range", "bytes=9000000-")],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        r.header("content-range"),
+        format!("bytes */{}", content.len())
+    );
+
+    // Listing with size, digest and time; by folder and in pages.
+    a.call(
+        "PUT",
+        &format!("{base}/releases/2.0/signet.iso"),
+        &[],
+        b"two".to_vec(),
+    )
+    .await;
+    let r = a.call("GET", &format!("{base}/"), &[], vec![]).await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "releases/1.0/signet.iso",
+            "releases/1.0/signet.iso.sig.bin",
+            "releases/2.0/signet.iso"
+        ]
+    );
+    assert_eq!(v["files"][0]["size"], content.len());
+    assert_eq!(v["files"][0]["digest"], format!("sha256:{hex}"));
+    assert!(v["files"][0]["created"].as_i64().unwrap() > 1_700_000_000);
+    let r = a
+        .call("GET", &format!("{base}/releases/2.0/"), &[], vec![])
+        .await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 1);
+    let r = a.call("GET", &format!("{base}?n=2"), &[], vec![]).await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["files"].as_array().unwrap().len(), 2);
+    let next = v["next"].as_str().unwrap().to_owned();
+    let r = a
+        .call("GET", &format!("{base}?n=2&last={next}"), &[], vec![])
+        .await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["files"][0]["path"], "releases/2.0/signet.iso");
+    assert_eq!(v["next"], Value::Null);
+
+    // Types do not mix: no image pushes to a generic repository, no files
+    // in an OCI one.
+    let r = a
+        .call("POST", "/v2/dist/iso/blobs/uploads/", &[], vec![])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    a.push_blob("images/app", b"{}").await;
+    let r = a
+        .call(
+            "PUT",
+            "/api/v1/repositories/images/app/files/a.txt",
+            &[],
+            b"a".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = a.call("GET", "/api/v1/repositories", &[], vec![]).await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    let kinds: Vec<(String, String)> = v["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().into(),
+                r["type"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("dist/iso".into(), "generic".into()),
+            ("images/app".into(), "oci".into())
+        ]
+    );
+
+    // Deletes: a file, then the whole repository.
+    let r = a
+        .call(
+            "DELETE",
+            &format!("{base}/releases/2.0/signet.iso"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = a
+        .call(
+            "GET",
+            &format!("{base}/releases/2.0/signet.iso"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.code(), "FILE_UNKNOWN");
+    let r = a
+        .call("DELETE", "/api/v1/repositories/dist/iso", &[], vec![])
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = a
+        .call(
+            "GET",
+            &format!("{base}/releases/1.0/signet.iso"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = a
+        .call("GET", "/api/v1/repositories/dist/iso", &[], vec![])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+async fn referrers_and_the_tag_fallback(backend: Backend) {
+    let Some(a) = app(backend).await else { return };
+    let repo = "team/app";
+    let cfg = a.push_blob(repo, b"{}").await;
+    let layer = a.push_blob(repo, b"layer").await;
+    let img = image(&cfg, &[(&layer, 5)]);
+    assert_eq!(
+        a.push_manifest(repo, "v1", &img).await.status,
+        StatusCode::CREATED
+    );
+    let subject = sha256(&serde_json::to_vec(&img).unwrap());
+    let empty = a.push_blob(repo, b"{}").await;
+    let sig_blob = a.push_blob(repo, b"sig").await;
+    let artifact = |kind: &str, note: &str| {
+        json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "artifactType": kind,
+            "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+            "layers": [{"mediaType": "application/octet-stream", "digest": sig_blob, "size": 3}],
+            "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 100},
+            "annotations": {"note": note},
+        })
+    };
+    let sig = artifact("application/vnd.dev.sigstore.bundle.v0.3+json", "sig");
+    let sbom = artifact("application/spdx+json", "sbom");
+    let mut digests = Vec::new();
+    for m in [&sig, &sbom] {
+        let d = sha256(&serde_json::to_vec(m).unwrap());
+        let r = a.push_manifest(repo, &d, m).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.header("oci-subject"), subject);
+        digests.push(d);
+    }
+    let list = |r: &Resp| -> Vec<(String, String)> {
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(v["mediaType"], "application/vnd.oci.image.index.v1+json");
+        let mut out: Vec<(String, String)> = v["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["digest"].as_str().unwrap().into(),
+                    m["artifactType"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let r = a
+        .call(
+            "GET",
+            &format!("/v2/{repo}/referrers/{subject}"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header("content-type"),
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let mut want = vec![
+        (
+            digests[0].clone(),
+            "application/vnd.dev.sigstore.bundle.v0.3+json".to_owned(),
+        ),
+        (digests[1].clone(), "application/spdx+json".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(list(&r), want);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(
+        v["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["annotations"]["note"] == "sig")
+    );
+    // Filtered by artifactType.
+    let r = a
+        .call(
+            "GET",
+            &format!("/v2/{repo}/referrers/{subject}?artifactType=application/spdx%2Bjson"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.header("oci-filters-applied"), "artifactType");
+    assert_eq!(
+        list(&r),
+        [(digests[1].clone(), "application/spdx+json".to_owned())]
+    );
+    // A subject with no referrers: an empty index, not 404.
+    let r = a
+        .call("GET", &format!("/v2/{repo}/referrers/{layer}"), &[], vec![])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(list(&r).is_empty());
+    let r = a
+        .call(
+            "GET",
+            &format!("/v2/{repo}/referrers/sha256:nothex"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // Clients of registries without the API keep an index under the tag
+    // sha256-<hex>; what it lists is served too.
+    let legacy_cfg = a.push_blob(repo, b"legacy").await;
+    let legacy = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.dev.cosign.legacy", "digest": legacy_cfg, "size": 6},
+        "layers": [],
+    });
+    let legacy_digest = sha256(&serde_json::to_vec(&legacy).unwrap());
+    assert_eq!(
+        a.push_manifest(repo, &legacy_digest, &legacy).await.status,
+        StatusCode::CREATED
+    );
+    let fallback = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": legacy_digest, "size": 1, "artifactType": "application/vnd.dev.cosign.legacy"}],
+    });
+    let tag = format!("sha256-{}", subject.trim_start_matches("sha256:"));
+    let r = a
+        .call(
+            "PUT",
+            &format!("/v2/{repo}/manifests/{tag}"),
+            &[("content-type", "application/vnd.oci.image.index.v1+json")],
+            serde_json::to_vec(&fallback).unwrap(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let r = a
+        .call(
+            "GET",
+            &format!("/v2/{repo}/referrers/{subject}"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(list(&r).len(), 3);
+    // Deleting a referrer removes it from the list.
+    let r = a
+        .call(
+            "DELETE",
+            &format!("/v2/{repo}/manifests/{}", digests[0]),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let r = a
+        .call("GET", &format!("/v2/{repo}/referrers/{subject}?artifactType=application/vnd.dev.sigstore.bundle.v0.3%2Bjson"), &[], vec![])
+        .await;
+    assert!(list(&r).is_empty());
 }
 
 async fn push_and_pull_an_image(backend: Backend) {
