@@ -202,3 +202,285 @@ fn serve_runs_the_registry_and_skopeo_pushes_and_pulls() {
     let tags: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(tags["Tags"], json!(["v1"]));
 }
+
+/// An OCI layout holding one artifact (empty config, `artifactType`, one
+/// file layer) tagged `v1`; returns the manifest digest.
+fn artifact_layout(layout: &Path) -> String {
+    let empty = put_blob(layout, "application/vnd.oci.empty.v1+json", b"{}");
+    let layer = put_blob(
+        layout,
+        "application/vnd.example.sbom+json",
+        br#"{"packages":[]}"#,
+    );
+    let manifest = json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.example.sbom",
+        "config": empty, "layers": [layer]});
+    let bytes = serde_json::to_vec(&manifest).unwrap();
+    let mut desc = put_blob(layout, "application/vnd.oci.image.manifest.v1+json", &bytes);
+    desc["annotations"] = json!({"org.opencontainers.image.ref.name": "v1"});
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [desc]})).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    format!("sha256:{}", sha256_hex(&bytes))
+}
+
+fn skopeo_ok(args: &[&str]) -> Vec<u8> {
+    let o = skopeo(args);
+    assert!(
+        o.status.success(),
+        "skopeo {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o.stdout
+}
+
+/// The CNCF registry (Debian's docker-registry) on a free port.
+struct DockerRegistry {
+    child: std::process::Child,
+    host: String,
+}
+
+impl DockerRegistry {
+    fn start(dir: &Path) -> Option<Self> {
+        if Command::new("docker-registry")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            signet_testkit::missing("docker-registry (apt install docker-registry)");
+            return None;
+        }
+        let port = free_port();
+        let config = dir.join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .args(["serve"])
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let host = format!("127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while reqwest::blocking::get(format!("http://{host}/v2/")).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "docker-registry did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(Self { child, host })
+    }
+}
+
+impl Drop for DockerRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn images_and_artifacts_move_between_signet_and_docker_registry() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(peer) = DockerRegistry::start(t.path()) else {
+        return;
+    };
+    if Command::new("skopeo").arg("--version").output().is_err() {
+        signet_testkit::missing("skopeo (apt install skopeo)");
+        return;
+    }
+    let data = t.path().join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    let creds = format!("admin:{}", token.trim());
+    let ours = server.url.trim_start_matches("http://").to_owned();
+    let src = t.path().join("src");
+    let index_digest = multi_arch_layout(&src);
+    let art = t.path().join("art");
+    let artifact_digest = artifact_layout(&art);
+    let raw_digest = |reference: &str, creds: Option<&str>| {
+        let mut args = vec!["inspect", "--raw", "--tls-verify=false"];
+        if let Some(c) = creds {
+            args.extend(["--creds", c]);
+        }
+        args.push(reference);
+        format!("sha256:{}", sha256_hex(&skopeo_ok(&args)))
+    };
+    for (layout, digest, name) in [
+        (&src, &index_digest, "apps/multi"),
+        (&art, &artifact_digest, "apps/sbom"),
+    ] {
+        // Layout -> docker-registry -> signet -> docker-registry (another
+        // name) -> signet (another name): the same digest everywhere.
+        let on_peer = format!("docker://{}/{name}:v1", peer.host);
+        let on_ours = format!("docker://{ours}/{name}:v1");
+        let back_on_peer = format!("docker://{}/{name}-back:v1", peer.host);
+        let back_on_ours = format!("docker://{ours}/{name}-again:v1");
+        skopeo_ok(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:v1", layout.display()),
+            &on_peer,
+        ]);
+        skopeo_ok(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &on_peer,
+            &on_ours,
+        ]);
+        assert_eq!(
+            &raw_digest(&on_ours, Some(&creds)),
+            digest,
+            "{name} on signet"
+        );
+        skopeo_ok(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--src-creds",
+            &creds,
+            &on_ours,
+            &back_on_peer,
+        ]);
+        assert_eq!(
+            &raw_digest(&back_on_peer, None),
+            digest,
+            "{name} back on docker-registry"
+        );
+        skopeo_ok(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &creds,
+            &back_on_peer,
+            &back_on_ours,
+        ]);
+        assert_eq!(
+            &raw_digest(&back_on_ours, Some(&creds)),
+            digest,
+            "{name} again on signet"
+        );
+        // And out to a layout: byte-identical blobs.
+        let out = t.path().join(format!("out-{}", name.replace('/', "-")));
+        skopeo_ok(&[
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--src-tls-verify=false",
+            "--src-creds",
+            &creds,
+            &back_on_ours,
+            &format!("oci:{}:v1", out.display()),
+        ]);
+        for e in std::fs::read_dir(layout.join("blobs/sha256")).unwrap() {
+            let e = e.unwrap();
+            let there = std::fs::read(out.join("blobs/sha256").join(e.file_name())).unwrap();
+            assert_eq!(there, std::fs::read(e.path()).unwrap(), "{name}");
+        }
+    }
+}
+
+/// oras-py (PyPI `oras`, the ORAS Python client) through the Docker token
+/// flow: push a file as an artifact, pull it back, and push a second
+/// artifact whose subject is the first (found through the referrers API).
+#[test]
+fn oras_pushes_and_pulls_an_artifact_with_a_referrer() {
+    let probe = Command::new("python3")
+        .args(["-c", "import oras.client"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        signet_testkit::missing("oras (pip install oras)");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    let host = server.url.trim_start_matches("http://").to_owned();
+    let work = t.path().join("work");
+    std::fs::create_dir_all(work.join("out")).unwrap();
+    let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(work.join("payload.bin"), &payload).unwrap();
+    std::fs::write(work.join("sig.json"), br#"{"sig":"x"}"#).unwrap();
+    let script = r#"
+import json, os, sys
+import oras.client, oras.oci
+host, user, password, work = sys.argv[1:5]
+os.chdir(work)
+c = oras.client.OrasClient(hostname=host, insecure=True, auth_backend="token")
+c.login(username=user, password=password, hostname=host, tls_verify=False)
+r = c.push(target=f"{host}/artifacts/demo:v1", files=["payload.bin"])
+assert r.status_code == 201, (r.status_code, r.text)
+digest = r.headers["Docker-Content-Digest"]
+pulled = c.pull(target=f"{host}/artifacts/demo:v1", outdir="out")
+manifest = c.get_manifest(f"{host}/artifacts/demo:v1")
+size = len(json.dumps(manifest).encode())
+subject = oras.oci.Subject(mediaType=manifest["mediaType"], digest=digest, size=size)
+r = c.push(target=f"{host}/artifacts/demo:sig", files=["sig.json"], subject=subject)
+assert r.status_code == 201, (r.status_code, r.text)
+print(json.dumps({"digest": digest, "pulled": pulled, "referrer": r.headers["Docker-Content-Digest"]}))
+"#;
+    let o = Command::new("python3")
+        .args(["-c", script, &host, "admin", token.trim()])
+        .arg(&work)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "oras: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out: Value = serde_json::from_slice(o.stdout.trim_ascii()).unwrap();
+    assert_eq!(
+        std::fs::read(work.join("out/payload.bin")).unwrap(),
+        payload
+    );
+    // The referrers API lists the second artifact under the first.
+    let r = reqwest::blocking::Client::new()
+        .get(format!(
+            "{}/v2/artifacts/demo/referrers/{}",
+            server.url,
+            out["digest"].as_str().unwrap()
+        ))
+        .basic_auth("admin", Some(token.trim()))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let index: Value = r.json().unwrap();
+    let digests: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(digests, [out["referrer"].as_str().unwrap()]);
+}

@@ -16,7 +16,7 @@ use axum::routing::{any, get};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::access::{self, Grant, Level};
+use super::access::Level;
 use super::auth::{self, AuthError, Caller};
 use super::{Manifest, Registry, RegistryError, names};
 
@@ -56,7 +56,6 @@ impl OciError {
         headers: &HeaderMap,
         message: impl Into<String>,
         scope: Option<&str>,
-        insufficient: bool,
     ) -> Self {
         let mut e = Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message);
         let mut c = format!(
@@ -65,9 +64,6 @@ impl OciError {
         );
         if let Some(s) = scope {
             c.push_str(&format!(",scope=\"{s}\""));
-        }
-        if insufficient {
-            c.push_str(",error=\"insufficient_scope\"");
         }
         e.challenge = Some(c);
         e
@@ -180,15 +176,15 @@ async fn authenticate(State(reg): State<Registry>, mut req: Request, next: Next)
             next.run(req).await
         }
         Err(AuthError::Unauthorized(m)) => {
-            OciError::unauthorized(req.headers(), m, None, false).into_response()
+            OciError::unauthorized(req.headers(), m, None).into_response()
         }
         Err(AuthError::Internal(e)) => OciError::internal(&e).into_response(),
     }
 }
 
 /// Lets `caller` act on `repo` at `need`, or says why not: 401 (with the
-/// scope to ask `/v2/token` for) to anonymous callers and to bearer tokens
-/// issued for a narrower scope, 403 to users who lack the grant.
+/// scope to ask `/v2/token` for) to anonymous callers, 403 to users who
+/// lack the grant.
 pub(crate) async fn authorize(
     reg: &Registry,
     caller: &Caller,
@@ -197,12 +193,7 @@ pub(crate) async fn authorize(
     need: Level,
 ) -> OciResult<()> {
     let p = &caller.principal;
-    let granted = p.can(repo, need);
-    let in_scope = caller
-        .scope
-        .as_ref()
-        .is_none_or(|s| access::level_in(s, repo).is_some_and(|l| l >= need));
-    if granted && in_scope {
+    if p.can(repo, need) {
         return Ok(());
     }
     if need == Level::Read
@@ -225,13 +216,6 @@ pub(crate) async fn authorize(
             headers,
             format!("authentication required to {} {repo}", need.as_str()),
             Some(&scope),
-            false,
-        )),
-        Some(_) if granted => Err(OciError::unauthorized(
-            headers,
-            format!("this token's scope does not cover {repo}; ask /v2/token for {scope}"),
-            Some(&scope),
-            true,
         )),
         Some(user) => Err(OciError::denied(format!(
             "user {user} has no {} access to repository {repo}",
@@ -240,24 +224,13 @@ pub(crate) async fn authorize(
     }
 }
 
-/// `GET /v2/token?scope=repository:NAME:pull,push&...`: a bearer token
-/// for the caller (anonymous too: public repositories), limited to the
-/// scopes asked for, if any.
+/// `GET /v2/token`: a bearer token for the caller (anonymous too, for
+/// public repositories); see [`Registry::issue_bearer`] on scopes.
 async fn token(
     State(reg): State<Registry>,
     Extension(caller): Extension<Caller>,
-    Query(q): Query<Vec<(String, String)>>,
 ) -> OciResult<Response> {
-    let mut scope: Option<Vec<Grant>> = None;
-    for (_, v) in q.iter().filter(|(k, _)| k == "scope") {
-        let list = scope.get_or_insert_with(Vec::new);
-        for item in v.split(' ').filter(|i| !i.is_empty()) {
-            if let Some(g) = scope_grant(item) {
-                list.push(g);
-            }
-        }
-    }
-    let t = reg.issue_bearer(&caller, scope)?;
+    let t = reg.issue_bearer(&caller)?;
     Ok(axum::Json(json!({
         "token": t,
         "access_token": t,
@@ -266,40 +239,11 @@ async fn token(
     .into_response())
 }
 
-/// `repository:NAME:ACTIONS` (pull, push, delete, *) or
-/// `registry:catalog:*` as a grant on exactly that repository.
-fn scope_grant(item: &str) -> Option<Grant> {
-    if item == "registry:catalog:*" {
-        return Some(Grant {
-            level: Level::Read,
-            glob: "**".into(),
-        });
-    }
-    let (name, actions) = item.strip_prefix("repository:")?.rsplit_once(':')?;
-    if !names::valid_repository(name) {
-        return None;
-    }
-    let level = actions
-        .split(',')
-        .filter_map(|a| match a {
-            "pull" => Some(Level::Read),
-            "push" | "delete" => Some(Level::Write),
-            "*" => Some(Level::Admin),
-            _ => None,
-        })
-        .max()?;
-    Some(Grant {
-        level,
-        glob: name.to_owned(),
-    })
-}
-
 /// `/v2/`: 200 to any authenticated caller; 401 with the challenge to
 /// anonymous ones (that is how clients discover the token endpoint).
 async fn base(Extension(caller): Extension<Caller>, headers: HeaderMap) -> Response {
     if caller.principal.user.is_none() {
-        return OciError::unauthorized(&headers, "authentication required", None, false)
-            .into_response();
+        return OciError::unauthorized(&headers, "authentication required", None).into_response();
     }
     (
         [("Docker-Distribution-API-Version", "registry/2.0")],
@@ -879,13 +823,7 @@ async fn catalog(
     // Only repositories the caller may read.
     let repos: Vec<String> = reg
         .repositories_where(q.last.clone(), n as usize, |r| {
-            r.kind == "oci"
-                && (r.anonymous_read
-                    || (caller.principal.can(&r.name, Level::Read)
-                        && caller
-                            .scope
-                            .as_ref()
-                            .is_none_or(|s| access::level_in(s, &r.name).is_some())))
+            r.kind == "oci" && (r.anonymous_read || caller.principal.can(&r.name, Level::Read))
         })
         .await?
         .into_iter()

@@ -25,14 +25,14 @@ const BEARER_PREFIX: &str = "sgb.";
 /// How long a bearer token lives.
 pub const BEARER_TTL_SECS: i64 = 300;
 
-/// Who a request acts as, and the scope its bearer token was issued for.
+/// Who a request acts as, and how it proved it.
 #[derive(Debug, Clone)]
 pub struct Caller {
     /// The user and their (token-capped) grants.
     pub principal: Principal,
-    /// For a `/v2/token` bearer: the exact repositories and levels asked
-    /// for; the client asks again (after a 401) when it needs more.
-    pub scope: Option<Vec<Grant>>,
+    /// Whether it came with a short-lived `/v2/token` bearer token (which
+    /// may not mint API tokens or manage users).
+    pub session: bool,
 }
 
 impl Caller {
@@ -40,7 +40,7 @@ impl Caller {
     pub fn anonymous() -> Self {
         Self {
             principal: Principal::anonymous(),
-            scope: None,
+            session: false,
         }
     }
 }
@@ -124,7 +124,6 @@ async fn verify_password(password: Zeroizing<String>, hash: Option<String>) -> R
 struct BearerClaims {
     sub: Option<String>,
     sets: Vec<Vec<String>>,
-    scope: Option<Vec<String>>,
     exp: i64,
 }
 
@@ -267,7 +266,7 @@ impl Registry {
                 let principal = self.principal_for_token(pass, Some(user)).await?;
                 return Ok(Caller {
                     principal,
-                    scope: None,
+                    session: false,
                 });
             }
             let found = self.user_grants(user).await?;
@@ -280,7 +279,7 @@ impl Registry {
             let (_, grants) = found.ok_or_else(|| anyhow!("user vanished"))?;
             return Ok(Caller {
                 principal: Principal::user(user, grants),
-                scope: None,
+                session: false,
             });
         }
         if let Some(t) = h.strip_prefix("Bearer ") {
@@ -289,7 +288,7 @@ impl Registry {
                 let principal = self.principal_for_token(t, None).await?;
                 return Ok(Caller {
                     principal,
-                    scope: None,
+                    session: false,
                 });
             }
             return self.check_bearer(t);
@@ -299,8 +298,11 @@ impl Registry {
         ))
     }
 
-    /// Issues a bearer token for `caller`, limited to `scope` when given.
-    pub fn issue_bearer(&self, caller: &Caller, scope: Option<Vec<Grant>>) -> Result<String> {
+    /// Issues a bearer token carrying `caller`'s rights for
+    /// [`BEARER_TTL_SECS`]. It is not narrowed to the scope a client asks
+    /// for: clients (oras-py among them) reuse one token for pull and push,
+    /// and Basic credentials carry the same rights on every request anyway.
+    pub fn issue_bearer(&self, caller: &Caller) -> Result<String> {
         let claims = BearerClaims {
             sub: caller.principal.user.clone(),
             sets: caller
@@ -309,7 +311,6 @@ impl Registry {
                 .iter()
                 .map(|s| s.iter().map(Grant::to_string).collect())
                 .collect(),
-            scope: scope.map(|s| s.iter().map(Grant::to_string).collect()),
             exp: now() + BEARER_TTL_SECS,
         };
         let payload = b64url().encode(serde_json::to_vec(&claims)?);
@@ -341,17 +342,12 @@ impl Registry {
             .map(|s| parse_grants(s))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| bad())?;
-        let scope = claims
-            .scope
-            .map(|s| parse_grants(&s))
-            .transpose()
-            .map_err(|_| bad())?;
         Ok(Caller {
             principal: Principal {
                 user: claims.sub,
                 sets,
             },
-            scope,
+            session: true,
         })
     }
 

@@ -66,12 +66,12 @@ fn need_user(caller: &Caller, headers: &HeaderMap) -> OciResult<String> {
         .principal
         .user
         .clone()
-        .ok_or_else(|| OciError::unauthorized(headers, "authentication required", None, false))
+        .ok_or_else(|| OciError::unauthorized(headers, "authentication required", None))
 }
 
 fn need_server_admin(caller: &Caller, headers: &HeaderMap) -> OciResult<()> {
     let user = need_user(caller, headers)?;
-    if caller.principal.is_server_admin() && caller.scope.is_none() {
+    if caller.principal.is_server_admin() && !caller.session {
         Ok(())
     } else {
         Err(OciError::denied(format!(
@@ -588,7 +588,7 @@ async fn create_token(
             "a token needs at least one grant (e.g. read:**)",
         ));
     }
-    if caller.scope.is_some() {
+    if caller.session {
         return Err(OciError::denied(
             "bearer tokens from /v2/token cannot create API tokens; use a password or API token",
         ));
