@@ -191,6 +191,12 @@ const SCHEMA: &[&str] = &[
         digest TEXT NOT NULL,
         PRIMARY KEY (repo, tag)
     )",
+    "CREATE TABLE IF NOT EXISTS upload_chunks (
+        id TEXT NOT NULL,
+        n BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        PRIMARY KEY (id, n)
+    )",
     "CREATE TABLE IF NOT EXISTS uploads (
         id TEXT PRIMARY KEY,
         repo TEXT NOT NULL,
@@ -872,12 +878,47 @@ impl Db {
     /// Ends an upload session.
     pub async fn delete_upload(&self, id: &str) -> Result<bool> {
         let n = on_pool!(&self.pool, p => {
-            sqlx::query("DELETE FROM uploads WHERE id = $1")
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM upload_chunks WHERE id = $1")
                 .bind(id)
-                .execute(p)
+                .execute(&mut *tx)
+                .await?;
+            let n = sqlx::query("DELETE FROM uploads WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            tx.commit().await?;
+            n
         });
         Ok(n > 0)
+    }
+
+    /// Remembers the SHA-256 of chunk `n` of an upload.
+    pub async fn set_chunk_sha256(&self, id: &str, n: u64, sha256_hex: &str) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO upload_chunks (id, n, sha256) VALUES ($1, $2, $3)
+                 ON CONFLICT (id, n) DO NOTHING",
+            )
+            .bind(id)
+            .bind(to_i64(n)?)
+            .bind(sha256_hex)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The SHA-256 of chunk `n` of an upload, if recorded.
+    pub async fn chunk_sha256(&self, id: &str, n: u64) -> Result<Option<String>> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query("SELECT sha256 FROM upload_chunks WHERE id = $1 AND n = $2")
+                .bind(id)
+                .bind(to_i64(n)?)
+                .fetch_optional(p)
+                .await?;
+            Ok(row.map(|r| r.try_get("sha256")).transpose()?)
+        })
     }
 }

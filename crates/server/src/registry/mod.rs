@@ -338,12 +338,20 @@ impl Registry {
             return Err(RegistryError::RangeInvalid(size));
         }
         let key = self.chunk_key(id, chunks);
-        let (added, _, _) = self
+        let (added, sha, _) = self
             .write_object(&key, body, Hasher::new(DigestAlgorithm::Sha256), |_| true)
             .await?;
         if !self.0.db.append_chunk(id, size, added, chunks).await? {
             let _ = self.0.store.delete(&key).await;
             return Err(RegistryError::RangeInvalid(size));
+        }
+        if chunks == 0 {
+            // A one-chunk upload (docker, skopeo) then becomes the blob by
+            // a rename instead of a second copy.
+            self.0
+                .db
+                .set_chunk_sha256(id, 0, &signet_types::hex::encode(&sha))
+                .await?;
         }
         Ok(size + added)
     }
@@ -366,23 +374,61 @@ impl Registry {
                 "digest {digest:?} is not sha256:<64 lowercase hex> (the only algorithm this registry stores)"
             ))
         })?;
-        let size = self
+        let (size, chunks) = self
             .0
             .db
             .upload(repo, id)
             .await?
-            .ok_or(RegistryError::UploadUnknown)?
-            .0;
+            .ok_or(RegistryError::UploadUnknown)?;
+        let want = signet_types::hex::decode(hex).unwrap_or_default();
+        if chunks == 0 {
+            // The whole blob is in this request: stream it to its final key,
+            // completed only if the digest matches.
+            let (size, _, kept) = self
+                .write_object(
+                    &self.blob_key(hex),
+                    last,
+                    Hasher::new(DigestAlgorithm::Sha256),
+                    |got| got == want.as_slice(),
+                )
+                .await?;
+            return self.end_upload(repo, id, digest, size, kept, &[]).await;
+        }
         // The final PUT may carry the last chunk.
-        self.append(repo, id, Some(size), last).await?;
+        let mut last = std::pin::pin!(last);
+        let mut first = None;
+        while let Some(c) = last.next().await {
+            let c =
+                c.map_err(|e| RegistryError::Internal(e.into().context("the upload was cut off")))?;
+            if !c.is_empty() {
+                first = Some(c);
+                break;
+            }
+        }
+        if let Some(first) = first {
+            let rest = futures_util::stream::once(async { Ok::<_, anyhow::Error>(first) })
+                .chain(last.map(|r| r.map_err(Into::into)));
+            self.append(repo, id, Some(size), rest).await?;
+        }
         let (_, chunks) = self
             .0
             .db
             .upload(repo, id)
             .await?
             .ok_or(RegistryError::UploadUnknown)?;
-        let store = self.0.store.clone();
         let keys: Vec<ObjectPath> = (0..chunks).map(|n| self.chunk_key(id, n)).collect();
+        if chunks == 1
+            && self.0.db.chunk_sha256(id, 0).await?.as_deref() == Some(hex)
+            && self
+                .0
+                .store
+                .rename(&keys[0], &self.blob_key(hex))
+                .await
+                .is_ok()
+        {
+            return self.end_upload(repo, id, digest, size, true, &[]).await;
+        }
+        let store = self.0.store.clone();
         let parts = futures_util::stream::iter(keys.clone())
             .then(move |k| {
                 let store = store.clone();
@@ -390,7 +436,6 @@ impl Registry {
             })
             .try_flatten()
             .boxed();
-        let want = signet_types::hex::decode(hex).unwrap_or_default();
         let (size, _, kept) = self
             .write_object(
                 &self.blob_key(hex),
@@ -399,7 +444,21 @@ impl Registry {
                 |got| got == want.as_slice(),
             )
             .await?;
-        for k in &keys {
+        self.end_upload(repo, id, digest, size, kept, &keys).await
+    }
+
+    /// Closes an upload session (dropping its chunk objects) and links the
+    /// blob when it was `kept`.
+    async fn end_upload(
+        &self,
+        repo: &str,
+        id: &str,
+        digest: &str,
+        size: u64,
+        kept: bool,
+        chunk_keys: &[ObjectPath],
+    ) -> std::result::Result<u64, RegistryError> {
+        for k in chunk_keys {
             let _ = self.0.store.delete(k).await;
         }
         self.0.db.delete_upload(id).await?;
