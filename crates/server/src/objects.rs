@@ -14,6 +14,9 @@ pub struct Opened {
     pub store: Arc<dyn ObjectStore>,
     /// Prefix for every key.
     pub prefix: String,
+    /// For `file://`: the directory, so hot read paths can stream files
+    /// with large reads instead of the store's small chunks.
+    pub local_root: Option<std::path::PathBuf>,
 }
 
 /// Opens `s3://BUCKET[/PREFIX]`.
@@ -44,6 +47,7 @@ pub fn s3(url: &str, endpoint: Option<&str>, options: &[(String, String)]) -> Re
     Ok(Opened {
         store: Arc::new(store),
         prefix: prefix_of(prefix),
+        local_root: None,
     })
 }
 
@@ -57,6 +61,9 @@ pub fn open(url: &str, endpoint: Option<&str>, options: &[(String, String)]) -> 
         return Ok(Opened {
             store: Arc::new(fs),
             prefix: String::new(),
+            local_root: Some(
+                std::fs::canonicalize(dir).with_context(|| format!("cannot open {dir}"))?,
+            ),
         });
     }
     if url.starts_with("s3://") {
