@@ -36,11 +36,15 @@ enum Command {
     VerifyBlob(cmd::verify_blob::Args),
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
-    /// Run the server: today the transparency log (SQLite + local disk by default).
+    /// Run the server: the OCI registry, file repositories and the
+    /// transparency log (SQLite + local disk by default).
     Serve(Box<cmd::serve::Args>),
     /// Transparency logs: show, fetch, monitor, check storage.
     #[command(subcommand)]
     Log(cmd::log::Command),
+    /// Registry storage: garbage collection and consistency checks.
+    #[command(subcommand)]
+    Registry(cmd::registry::Command),
     /// Trusted roots: save the one a signet log publishes.
     #[command(subcommand)]
     TrustedRoot(cmd::trusted_root::Command),
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::VerifyDir(a) => cmd::verify_dir::run(a),
         Command::Serve(a) => cmd::serve::run(*a),
         Command::Log(c) => cmd::log::run(c),
+        Command::Registry(c) => cmd::registry::run(c),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Version(a) => cmd::version::run(a),
         Command::Env => {

@@ -484,3 +484,256 @@ print(json.dumps({"digest": digest, "pulled": pulled, "referrer": r.headers["Doc
         .collect();
     assert_eq!(digests, [out["referrer"].as_str().unwrap()]);
 }
+
+/// A body that yields `total` bytes of `seed`-derived data, 1 MiB every
+/// `pause` (a slow client).
+struct SlowBody {
+    seed: u64,
+    sent: usize,
+    total: usize,
+    pause: std::time::Duration,
+}
+
+fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+impl std::io::Read for SlowBody {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.sent >= self.total {
+            return Ok(0);
+        }
+        if self.sent.is_multiple_of(1 << 20) {
+            std::thread::sleep(self.pause);
+        }
+        // The same bytes as pseudo_random(seed, total), produced lazily.
+        let n = buf
+            .len()
+            .min(self.total - self.sent)
+            .min((1 << 20) - self.sent % (1 << 20));
+        let block = self.sent / (1 << 20);
+        let data = pseudo_random(self.seed + block as u64, 1 << 20);
+        let off = self.sent % (1 << 20);
+        buf[..n].copy_from_slice(&data[off..off + n]);
+        self.sent += n;
+        Ok(n)
+    }
+}
+
+fn slow_content(seed: u64, total: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(total);
+    let mut block = 0u64;
+    while out.len() < total {
+        let d = pseudo_random(seed + block, 1 << 20);
+        let n = (total - out.len()).min(d.len());
+        out.extend_from_slice(&d[..n]);
+        block += 1;
+    }
+    out
+}
+
+fn slow_body(seed: u64, total: usize, pause_ms: u64) -> reqwest::blocking::Body {
+    reqwest::blocking::Body::new(SlowBody {
+        seed,
+        sent: 0,
+        total,
+        pause: std::time::Duration::from_millis(pause_ms),
+    })
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn kill_9_during_large_uploads_leaves_nothing_half_written() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("srv");
+    let port = free_port();
+    let server = Server::start(&data, port);
+    let token = std::fs::read_to_string(data.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let url = server.url.clone();
+    const SIZE: usize = 48 << 20;
+    let digests: Vec<String> = (1..=4u64)
+        .map(|seed| format!("sha256:{}", sha256_hex(&slow_content(seed * 1000, SIZE))))
+        .collect();
+    // Four uploads in flight, each taking about two seconds: monolithic
+    // blob, chunked blob, file with checksum, file without.
+    let mut threads = Vec::new();
+    for (i, digest) in digests.iter().enumerate() {
+        let (url, token, digest) = (url.clone(), token.clone(), digest.clone());
+        threads.push(std::thread::spawn(move || {
+            let c = client();
+            let seed = (i as u64 + 1) * 1000;
+            let body = slow_body(seed, SIZE, 40);
+            let r = match i {
+                0 => c
+                    .post(format!("{url}/v2/big/app/blobs/uploads/?digest={digest}"))
+                    .basic_auth("admin", Some(&token))
+                    .body(body)
+                    .send(),
+                1 => {
+                    let r = c
+                        .post(format!("{url}/v2/big/app/blobs/uploads/"))
+                        .basic_auth("admin", Some(&token))
+                        .send()
+                        .unwrap();
+                    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+                    c.patch(format!("{url}{loc}"))
+                        .basic_auth("admin", Some(&token))
+                        .body(body)
+                        .send()
+                }
+                2 => c
+                    .put(format!(
+                        "{url}/api/v1/repositories/big/files/files/with-sum.iso"
+                    ))
+                    .basic_auth("admin", Some(&token))
+                    .header("x-checksum-sha256", digest.trim_start_matches("sha256:"))
+                    .body(body)
+                    .send(),
+                _ => c
+                    .put(format!(
+                        "{url}/api/v1/repositories/big/files/files/no-sum.iso"
+                    ))
+                    .basic_auth("admin", Some(&token))
+                    .body(body)
+                    .send(),
+            };
+            r.map(|r| r.status().as_u16()).unwrap_or(0)
+        }));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(900));
+    server.kill9();
+    for th in threads {
+        let status = th.join().unwrap();
+        assert!(
+            status == 0 || status >= 400,
+            "an upload finished before the kill: {status}"
+        );
+    }
+    // After a restart: nothing of the cut uploads is visible.
+    let server = Server::start(&data, free_port());
+    let c = client();
+    for d in &digests[..2] {
+        let r = c
+            .head(format!("{}/v2/big/app/blobs/{d}", server.url))
+            .basic_auth("admin", Some(&token))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404, "{d}");
+    }
+    for f in ["with-sum.iso", "no-sum.iso"] {
+        let r = c
+            .get(format!(
+                "{}/api/v1/repositories/big/files/files/{f}",
+                server.url
+            ))
+            .basic_auth("admin", Some(&token))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 404, "{f}");
+    }
+    // Every object under a blob name holds exactly that digest (partial
+    // writes only ever live in staging files or upload chunks).
+    let dir = data.join("blobs/blobs/sha256");
+    for e in std::fs::read_dir(&dir).into_iter().flatten() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.contains('#') {
+            continue;
+        }
+        assert_eq!(sha256_hex(&std::fs::read(e.path()).unwrap()), name);
+    }
+    // The metadata is consistent, and the same uploads now succeed.
+    let o = run(signet(t.path())
+        .args(["registry", "fsck"])
+        .arg(&data)
+        .arg("--deep"));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains(", 0 problems"), "{}", o.stdout);
+    let content = slow_content(1000, SIZE);
+    let r = c
+        .post(format!(
+            "{}/v2/big/app/blobs/uploads/?digest={}",
+            server.url, digests[0]
+        ))
+        .basic_auth("admin", Some(&token))
+        .body(content.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let got = c
+        .get(format!("{}/v2/big/app/blobs/{}", server.url, digests[0]))
+        .basic_auth("admin", Some(&token))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert!(got.as_ref() == content.as_slice());
+    let o = run(signet(t.path())
+        .args(["registry", "gc", "--grace", "0"])
+        .arg(&data));
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+}
+
+#[test]
+fn sigterm_lets_uploads_in_flight_finish() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    const SIZE: usize = 24 << 20;
+    let digest = format!("sha256:{}", sha256_hex(&slow_content(7, SIZE)));
+    let upload = {
+        let (url, token, digest) = (server.url.clone(), token.clone(), digest.clone());
+        std::thread::spawn(move || {
+            client()
+                .put(format!(
+                    "{url}/api/v1/repositories/dist/files/files/slow.iso"
+                ))
+                .basic_auth("admin", Some(&token))
+                .header("x-checksum-sha256", digest.trim_start_matches("sha256:"))
+                .body(slow_body(7, SIZE, 40))
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    server.terminate();
+    assert_eq!(upload.join().unwrap(), 201, "the upload in flight was cut");
+    let status = server.wait(30);
+    assert!(status.success(), "{status:?}");
+    let server = Server::start(&data, free_port());
+    let r = client()
+        .get(format!(
+            "{}/api/v1/repositories/dist/files/files/slow.iso",
+            server.url
+        ))
+        .basic_auth("admin", Some(&token))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["x-checksum-sha256"],
+        digest.trim_start_matches("sha256:")
+    );
+}

@@ -23,6 +23,13 @@ pub struct Config {
     /// `s3://BUCKET[/PREFIX]`.
     #[arg(long = "blobs", env = "SIGNET_BLOBS")]
     pub blobs: Option<String>,
+    /// How often each replica garbage-collects unreferenced blobs (seconds;
+    /// 0 turns it off). Replicas may collect at the same time safely.
+    #[arg(long, env = "SIGNET_GC_INTERVAL", default_value_t = 3600)]
+    pub gc_interval: u64,
+    /// Unreferenced blobs younger than this are kept (seconds).
+    #[arg(long, env = "SIGNET_GC_GRACE", default_value_t = 3600)]
+    pub gc_grace: u64,
     /// Largest manifest accepted (bytes).
     #[arg(long, env = "SIGNET_MAX_MANIFEST", default_value_t = 4 * 1024 * 1024)]
     pub max_manifest: usize,
@@ -75,6 +82,8 @@ impl Config {
             db: None,
             blobs: None,
             max_manifest: 4 * 1024 * 1024,
+            gc_interval: 0,
+            gc_grace: 3600,
             log_db: None,
             log_storage: None,
             s3_endpoint: None,

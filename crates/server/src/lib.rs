@@ -28,6 +28,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     if let Some(reg) = &registry {
         app = app.merge(registry::api::router(reg.clone()));
+        if config.gc_interval > 0 {
+            let (reg, every, grace) = (
+                reg.clone(),
+                std::time::Duration::from_secs(config.gc_interval),
+                std::time::Duration::from_secs(config.gc_grace),
+            );
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    match reg.gc(grace).await {
+                        Ok(r) => tracing::info!(?r, "registry garbage collection"),
+                        Err(e) => {
+                            tracing::warn!(error = %format!("{e:#}"), "registry garbage collection failed")
+                        }
+                    }
+                }
+            });
+        }
     }
     let app = app.merge(ops_router(log.clone(), registry));
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -177,6 +177,7 @@ per_backend!(
     authorization_matrix,
     generic_file_repositories,
     referrers_and_the_tag_fallback,
+    garbage_collection_races_no_upload,
     push_and_pull_an_image,
     bad_input_stores_nothing,
     tags_paginate,
@@ -1133,6 +1134,119 @@ async fn referrers_and_the_tag_fallback(backend: Backend) {
         .call("GET", &format!("/v2/{repo}/referrers/{subject}?artifactType=application/vnd.dev.sigstore.bundle.v0.3%2Bjson"), &[], vec![])
         .await;
     assert!(list(&r).is_empty());
+}
+
+async fn garbage_collection_races_no_upload(backend: Backend) {
+    let Some(a) = app(backend).await else { return };
+    let reg = Registry::open(&a.cfg).await.unwrap();
+    let kept = a.push_blob("gc/app", b"kept").await;
+    let dropped = a.push_blob("gc/app", b"dropped").await;
+    let r = a
+        .call(
+            "DELETE",
+            &format!("/v2/gc/app/blobs/{dropped}"),
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let r = a
+        .call(
+            "PUT",
+            "/api/v1/repositories/gc/files/files/f.bin",
+            &[],
+            b"file bytes".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = a
+        .call(
+            "DELETE",
+            "/api/v1/repositories/gc/files/files/f.bin",
+            &[],
+            vec![],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    // Within the grace period nothing goes.
+    let report = reg.gc(std::time::Duration::from_secs(3600)).await.unwrap();
+    assert_eq!(report.blobs_deleted, 0);
+    assert!(report.kept_young >= 3, "{report:?}");
+    let report = reg.gc(std::time::Duration::ZERO).await.unwrap();
+    assert_eq!(report.blobs_deleted, 2, "{report:?}");
+    let r = a
+        .call("GET", &format!("/v2/gc/app/blobs/{kept}"), &[], vec![])
+        .await;
+    assert_eq!(r.body, b"kept");
+    let fsck = reg.fsck(true).await.unwrap();
+    assert!(fsck.problems.is_empty(), "{:?}", fsck.problems);
+    assert_eq!(fsck.blobs_checked, 1);
+
+    // The race: one task pushes the same content again and again, reads it
+    // back and unlinks it (so it is garbage between rounds) while another
+    // collects with no grace period. Every acknowledged push must read back.
+    let content = b"contended content".to_vec();
+    let digest = sha256(&content);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let collector = {
+        let (reg, stop) = (reg.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut deleted = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                deleted += reg
+                    .gc(std::time::Duration::ZERO)
+                    .await
+                    .unwrap()
+                    .blobs_deleted;
+                tokio::task::yield_now().await;
+            }
+            deleted
+        })
+    };
+    for round in 0..60 {
+        let repo = format!("race/r{}", round % 3);
+        let r = if round % 2 == 0 {
+            a.call(
+                "POST",
+                &format!("/v2/{repo}/blobs/uploads/?digest={digest}"),
+                &[],
+                content.clone(),
+            )
+            .await
+        } else {
+            let r = a
+                .call("POST", &format!("/v2/{repo}/blobs/uploads/"), &[], vec![])
+                .await;
+            let loc = r.header("location").to_owned();
+            a.call("PATCH", &loc, &[], content.clone()).await;
+            a.call("PUT", &format!("{loc}?digest={digest}"), &[], vec![])
+                .await
+        };
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "round {round}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let r = a
+            .call("GET", &format!("/v2/{repo}/blobs/{digest}"), &[], vec![])
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "round {round}: the pushed blob vanished"
+        );
+        assert_eq!(r.body, content, "round {round}");
+        let r = a
+            .call("DELETE", &format!("/v2/{repo}/blobs/{digest}"), &[], vec![])
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let deleted = collector.await.unwrap();
+    assert!(deleted > 0, "the collector never got to run between rounds");
+    let fsck = reg.fsck(false).await.unwrap();
+    assert!(fsck.problems.is_empty(), "{:?}", fsck.problems);
 }
 
 async fn push_and_pull_an_image(backend: Backend) {

@@ -4,6 +4,7 @@ pub(crate) mod generate_key_pair;
 pub(crate) mod import_key_pair;
 pub(crate) mod log;
 pub(crate) mod public_key;
+pub(crate) mod registry;
 pub(crate) mod serve;
 pub(crate) mod sign_blob;
 pub(crate) mod trusted_root;

@@ -666,33 +666,9 @@ async fn put_manifest(
     if doc.get("schemaVersion").and_then(Value::as_u64) != Some(2) {
         return Err(manifest_invalid("schemaVersion must be 2"));
     }
-    let index = media_type.ends_with("index.v1+json") || media_type.ends_with("list.v2+json");
+    let index = names::is_index(&media_type);
     // Everything the manifest references must already be in this repository.
-    let refs: Vec<&str> = if index {
-        doc.get("manifests")
-            .and_then(Value::as_array)
-            .ok_or_else(|| manifest_invalid("an index needs a manifests array"))?
-            .iter()
-            .map(|m| m.get("digest").and_then(Value::as_str).unwrap_or(""))
-            .collect()
-    } else {
-        let config = doc
-            .get("config")
-            .and_then(|c| c.get("digest"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| manifest_invalid("an image manifest needs config.digest"))?;
-        let layers = doc
-            .get("layers")
-            .and_then(Value::as_array)
-            .ok_or_else(|| manifest_invalid("an image manifest needs a layers array"))?;
-        std::iter::once(config)
-            .chain(
-                layers
-                    .iter()
-                    .map(|l| l.get("digest").and_then(Value::as_str).unwrap_or("")),
-            )
-            .collect()
-    };
+    let refs = names::manifest_references(&doc, index).map_err(manifest_invalid)?;
     for d in refs {
         let known = if index {
             reg.db().manifest(name, d).await?.is_some()

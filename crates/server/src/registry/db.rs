@@ -191,6 +191,12 @@ const SCHEMA: &[&str] = &[
         digest TEXT NOT NULL,
         PRIMARY KEY (repo, tag)
     )",
+    "CREATE TABLE IF NOT EXISTS blob_holds (
+        digest TEXT PRIMARY KEY,
+        uploads BIGINT NOT NULL,
+        gc BIGINT NOT NULL,
+        since BIGINT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS upload_chunks (
         id TEXT NOT NULL,
         n BIGINT NOT NULL,
@@ -823,6 +829,192 @@ impl Db {
                 .rows_affected()
         });
         Ok(n > 0)
+    }
+
+    /// Takes a hold on `digest` for an upload (or mount) about to write or
+    /// link it; false while the garbage collector holds it. Holds older
+    /// than `stale_before` (a crashed process) are overridden.
+    pub async fn hold_for_upload(&self, digest: &str, now: i64, stale_before: i64) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO blob_holds (digest, uploads, gc, since) VALUES ($1, 1, 0, $2)
+                 ON CONFLICT (digest) DO UPDATE
+                 SET uploads = CASE WHEN blob_holds.gc = 0 THEN blob_holds.uploads + 1 ELSE 1 END,
+                     gc = 0, since = $2
+                 WHERE blob_holds.gc = 0 OR blob_holds.since < $3",
+            )
+            .bind(digest)
+            .bind(now)
+            .bind(stale_before)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Releases an upload's hold.
+    pub async fn release_upload_hold(&self, digest: &str) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("UPDATE blob_holds SET uploads = uploads - 1 WHERE digest = $1 AND uploads > 0")
+                .bind(digest)
+                .execute(p)
+                .await?;
+            sqlx::query("DELETE FROM blob_holds WHERE digest = $1 AND uploads = 0 AND gc = 0")
+                .bind(digest)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Takes the collector's hold on `digest`; false while an upload holds it.
+    pub async fn hold_for_gc(&self, digest: &str, now: i64, stale_before: i64) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO blob_holds (digest, uploads, gc, since) VALUES ($1, 0, 1, $2)
+                 ON CONFLICT (digest) DO UPDATE SET uploads = 0, gc = 1, since = $2
+                 WHERE (blob_holds.uploads = 0 AND blob_holds.gc = 0) OR blob_holds.since < $3",
+            )
+            .bind(digest)
+            .bind(now)
+            .bind(stale_before)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Releases the collector's hold.
+    pub async fn release_gc_hold(&self, digest: &str) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM blob_holds WHERE digest = $1 AND gc = 1")
+                .bind(digest)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Whether any repository or file links `digest`.
+    pub async fn referenced(&self, digest: &str) -> Result<bool> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(
+                "SELECT 1 AS x FROM repo_blobs WHERE digest = $1
+                 UNION ALL SELECT 1 AS x FROM files WHERE digest = $1 LIMIT 1",
+            )
+            .bind(digest)
+            .fetch_optional(p)
+            .await?;
+            Ok(row.is_some())
+        })
+    }
+
+    /// Forgets a blob nothing links (the collector holds it); true when
+    /// the row went.
+    pub async fn forget_blob(&self, digest: &str) -> Result<bool> {
+        let n = on_pool!(&self.pool, p => {
+            sqlx::query(
+                "DELETE FROM blobs WHERE digest = $1
+                 AND NOT EXISTS (SELECT 1 FROM repo_blobs WHERE digest = $1)
+                 AND NOT EXISTS (SELECT 1 FROM files WHERE digest = $1)",
+            )
+            .bind(digest)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Blobs in digest order after `last`, at most `n`: `(digest, size)`.
+    pub async fn blobs_page(&self, last: Option<&str>, n: u32) -> Result<Vec<(String, u64)>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT digest, size FROM blobs WHERE ($1 IS NULL OR digest > $1) ORDER BY digest LIMIT $2",
+            )
+            .bind(last)
+            .bind(i64::from(n))
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("digest")?, to_u64(r.try_get("size")?)?)))
+                .collect()
+        })
+    }
+
+    /// Metadata that points at nothing: links to unknown blobs, tags on
+    /// unknown manifests, referrers of deleted manifests, and (SQLite) what
+    /// `PRAGMA quick_check` reports.
+    pub async fn dangling(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let checks: [(&str, &str); 4] = [
+            (
+                "repository link to an unknown blob",
+                "SELECT repo || ' ' || digest AS x FROM repo_blobs r WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = r.digest)",
+            ),
+            (
+                "file pointing at an unknown blob",
+                "SELECT repo || '/' || path AS x FROM files f WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = f.digest)",
+            ),
+            (
+                "tag on an unknown manifest",
+                "SELECT repo || ':' || tag AS x FROM tags t WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo = t.repo AND m.digest = t.digest)",
+            ),
+            (
+                "referrer that is not a stored manifest",
+                "SELECT repo || '@' || digest AS x FROM referrers r WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repo = r.repo AND m.digest = r.digest)",
+            ),
+        ];
+        for (what, q) in checks {
+            let found: Vec<String> = on_pool!(&self.pool, p => {
+                let rows = sqlx::query(q).fetch_all(p).await?;
+                rows.iter().map(|r| r.try_get("x")).collect::<Result<Vec<String>, _>>()?
+            });
+            out.extend(found.into_iter().map(|x| format!("{what}: {x}")));
+        }
+        if let Pool::Sqlite(p) = &self.pool {
+            let rows = sqlx::query("PRAGMA quick_check").fetch_all(p).await?;
+            for r in rows {
+                let msg: String = r.try_get(0)?;
+                if msg != "ok" {
+                    out.push(format!("SQLite: {msg}"));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every manifest of every repository, page by page: `(repo, digest, body)`.
+    pub async fn manifests_page(
+        &self,
+        last: Option<(&str, &str)>,
+        n: u32,
+    ) -> Result<Vec<(String, String, Vec<u8>)>> {
+        let (lr, ld) = last.unwrap_or(("", ""));
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT repo, digest, body FROM manifests WHERE repo > $1 OR (repo = $1 AND digest > $2)
+                 ORDER BY repo, digest LIMIT $3",
+            )
+            .bind(lr)
+            .bind(ld)
+            .bind(i64::from(n))
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("repo")?, r.try_get("digest")?, r.try_get("body")?)))
+                .collect()
+        })
+    }
+
+    /// Upload sessions and their chunk counts (to find orphaned chunks).
+    pub async fn upload_ids(&self) -> Result<Vec<String>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query("SELECT id FROM uploads").fetch_all(p).await?;
+            rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+        })
     }
 
     /// Starts an upload session.

@@ -12,6 +12,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod db;
+pub mod maint;
 pub mod names;
 mod rest;
 
@@ -68,6 +69,14 @@ impl Registry {
     /// admin token, writes it 0600 to `<data-dir>/admin-token` and prints it
     /// once on stderr.
     pub async fn open(config: &Config) -> Result<Self> {
+        let reg = Self::open_for_maintenance(config).await?;
+        reg.bootstrap_admin(&config.data_dir).await?;
+        Ok(reg)
+    }
+
+    /// Opens the registry without creating the admin account (for `signet
+    /// registry gc|fsck`).
+    pub async fn open_for_maintenance(config: &Config) -> Result<Self> {
         let db = db::Db::open(&config.db_url()).await?;
         let opened = crate::objects::open(
             &config.blobs_url(),
@@ -85,7 +94,6 @@ impl Registry {
             local_root: opened.local_root,
             bearer_key,
         }));
-        reg.bootstrap_admin(&config.data_dir).await?;
         Ok(reg)
     }
 
@@ -219,6 +227,29 @@ impl Registry {
         E: Into<anyhow::Error>,
     {
         let hasher = Hasher::new(DigestAlgorithm::Sha256);
+        let held = expected.map(|hex| format!("sha256:{hex}"));
+        if let Some(d) = &held {
+            self.hold(d).await?;
+        }
+        let r = self.put_file_held(repo, path, expected, hasher, body).await;
+        if let Some(d) = &held {
+            self.release(d).await;
+        }
+        r
+    }
+
+    async fn put_file_held<S, E>(
+        &self,
+        repo: &str,
+        path: &str,
+        expected: Option<&str>,
+        hasher: Hasher,
+        body: S,
+    ) -> std::result::Result<db::FileRow, RegistryError>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>>,
+        E: Into<anyhow::Error>,
+    {
         let (size, got) = match expected {
             // Known digest: write straight to its final key, completed only on a match.
             Some(hex) => {
@@ -244,19 +275,39 @@ impl Registry {
                     signet_types::hex::encode(raw)
                 ));
                 let (size, got, _) = self.write_object(&tmp, body, hasher, |_| true).await?;
-                let to = self.blob_key(&signet_types::hex::encode(&got));
-                if let Err(e) = self.0.store.rename(&tmp, &to).await {
-                    let _ = self.0.store.delete(&tmp).await;
-                    return Err(anyhow::Error::from(e)
-                        .context("cannot move the upload into place")
-                        .into());
+                let hex = signet_types::hex::encode(&got);
+                let digest = format!("sha256:{hex}");
+                self.hold(&digest).await?;
+                let r = async {
+                    self.0
+                        .store
+                        .rename(&tmp, &self.blob_key(&hex))
+                        .await
+                        .context("cannot move the upload into place")?;
+                    self.record_file(repo, path, &digest, size).await
                 }
-                (size, got)
+                .await;
+                self.release(&digest).await;
+                if r.is_err() {
+                    let _ = self.0.store.delete(&tmp).await;
+                }
+                return Ok(r?);
             }
         };
+        let digest = format!("sha256:{}", signet_types::hex::encode(&got));
+        Ok(self.record_file(repo, path, &digest, size).await?)
+    }
+
+    async fn record_file(
+        &self,
+        repo: &str,
+        path: &str,
+        digest: &str,
+        size: u64,
+    ) -> Result<db::FileRow> {
         let row = db::FileRow {
             path: path.to_owned(),
-            digest: format!("sha256:{}", signet_types::hex::encode(&got)),
+            digest: digest.to_owned(),
             size,
             created: auth::now(),
         };
@@ -368,7 +419,8 @@ impl Registry {
     }
 
     /// Finishes an upload: the chunks (and `last`, if any) become the blob
-    /// `digest` if their SHA-256 matches, else nothing is stored.
+    /// `digest` if their SHA-256 matches, else nothing is stored. The
+    /// digest is held against the garbage collector meanwhile.
     pub async fn finish_upload<S, E>(
         &self,
         repo: &str,
@@ -385,6 +437,50 @@ impl Registry {
                 "digest {digest:?} is not sha256:<64 lowercase hex> (the only algorithm this registry stores)"
             ))
         })?;
+        self.hold(digest).await?;
+        let r = self.finish_upload_held(repo, id, digest, hex, last).await;
+        self.release(digest).await;
+        r
+    }
+
+    /// Waits (up to a minute) for the garbage collector to let go of
+    /// `digest`, then holds it.
+    async fn hold(&self, digest: &str) -> Result<()> {
+        for _ in 0..1200 {
+            let now = auth::now();
+            if self
+                .0
+                .db
+                .hold_for_upload(digest, now, now - maint::STALE_HOLD_SECS)
+                .await?
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Err(anyhow!(
+            "blob {digest} is being garbage-collected; retry later"
+        ))
+    }
+
+    async fn release(&self, digest: &str) {
+        if let Err(e) = self.0.db.release_upload_hold(digest).await {
+            tracing::warn!(error = %format!("{e:#}"), digest, "cannot release a blob hold (it expires)");
+        }
+    }
+
+    async fn finish_upload_held<S, E>(
+        &self,
+        repo: &str,
+        id: &str,
+        digest: &str,
+        hex: &str,
+        last: S,
+    ) -> std::result::Result<u64, RegistryError>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Send,
+        E: Into<anyhow::Error>,
+    {
         let (size, chunks) = self
             .0
             .db
@@ -495,12 +591,18 @@ impl Registry {
 
     /// Links a blob another repository holds (cross-repository mount).
     pub async fn mount(&self, repo: &str, from: &str, digest: &str) -> Result<bool> {
-        match self.0.db.repo_blob(from, digest).await? {
-            Some(size) => {
-                self.0.db.link_blob(repo, digest, size).await?;
-                Ok(true)
+        self.hold(digest).await?;
+        let r = async {
+            match self.0.db.repo_blob(from, digest).await? {
+                Some(size) => {
+                    self.0.db.link_blob(repo, digest, size).await?;
+                    Ok(true)
+                }
+                None => Ok(false),
             }
-            None => Ok(false),
         }
+        .await;
+        self.release(digest).await;
+        r
     }
 }

@@ -72,6 +72,42 @@ pub fn valid_file_path(path: &str) -> bool {
         })
 }
 
+/// The digests a manifest references: child manifests of an index, or the
+/// config and layers of an image manifest.
+pub fn manifest_references(
+    doc: &serde_json::Value,
+    index: bool,
+) -> Result<Vec<&str>, &'static str> {
+    use serde_json::Value;
+    fn digest_of(v: &Value) -> &str {
+        v.get("digest").and_then(Value::as_str).unwrap_or("")
+    }
+    if index {
+        let list = doc
+            .get("manifests")
+            .and_then(Value::as_array)
+            .ok_or("an index needs a manifests array")?;
+        return Ok(list.iter().map(digest_of).collect());
+    }
+    let config = doc
+        .get("config")
+        .and_then(|c| c.get("digest"))
+        .and_then(Value::as_str)
+        .ok_or("an image manifest needs config.digest")?;
+    let layers = doc
+        .get("layers")
+        .and_then(Value::as_array)
+        .ok_or("an image manifest needs a layers array")?;
+    Ok(std::iter::once(config)
+        .chain(layers.iter().map(digest_of))
+        .collect())
+}
+
+/// Whether a manifest media type is an index (OCI or Docker list).
+pub fn is_index(media_type: &str) -> bool {
+    media_type.ends_with("index.v1+json") || media_type.ends_with("list.v2+json")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
