@@ -118,6 +118,25 @@ fn serve_runs_the_registry_and_skopeo_pushes_and_pulls() {
         let r = client.get(format!("{}{path}", server.url)).send().unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
+    // Prometheus metrics: requests by route class and status, no names.
+    let r = client
+        .get(format!("{}/v2/production/app/tags/list", server.url))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let metrics = client
+        .get(format!("{}/metrics", server.url))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains(r#"signet_http_requests_total{route="v2",method="GET",status="401"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("signet_http_request_duration_seconds_bucket{"));
+    assert!(metrics.contains(r#"signet_registry_access_denied_total{level="read"} 1"#));
+    assert!(!metrics.contains("production"));
 
     if Command::new("skopeo").arg("--version").output().is_err() {
         signet_testkit::missing("skopeo (apt install skopeo)");

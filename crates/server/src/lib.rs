@@ -9,6 +9,7 @@
 pub mod api;
 pub mod config;
 pub mod log;
+pub mod metrics;
 pub mod objects;
 pub mod registry;
 mod sql;
@@ -49,7 +50,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             });
         }
     }
-    let app = app.merge(ops_router(log.clone(), registry));
+    let app = app
+        .merge(ops_router(log.clone(), registry))
+        .layer(axum::middleware::from_fn(metrics::track));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -67,7 +70,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `/healthz` (the process answers) and `/readyz` (its databases answer).
+/// `/healthz` (the process answers), `/readyz` (its databases answer) and
+/// `/metrics` (Prometheus text format).
 fn ops_router(log: log::Log, registry: Option<registry::Registry>) -> axum::Router {
     use axum::http::StatusCode;
     let ready = move || {
@@ -93,9 +97,27 @@ fn ops_router(log: log::Log, registry: Option<registry::Registry>) -> axum::Rout
             }
         }
     };
+    let prometheus = metrics::handle();
     axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok\n" }))
         .route("/readyz", axum::routing::get(ready))
+        .route(
+            "/metrics",
+            axum::routing::get(move || async move {
+                match prometheus {
+                    Some(h) => (
+                        StatusCode::OK,
+                        [("content-type", "text/plain; version=0.0.4")],
+                        h.render(),
+                    ),
+                    None => (
+                        StatusCode::NOT_FOUND,
+                        [("content-type", "text/plain")],
+                        "metrics recorder not installed\n".to_owned(),
+                    ),
+                }
+            }),
+        )
 }
 
 async fn shutdown_signal() {

@@ -205,6 +205,13 @@ pub(crate) async fn authorize(
     {
         return Ok(());
     }
+    metrics::counter!("signet_registry_access_denied_total", "level" => need.as_str()).increment(1);
+    tracing::info!(
+        user = ?p.user,
+        repository = repo,
+        level = need.as_str(),
+        "access denied"
+    );
     let action = match need {
         Level::Read => "pull",
         Level::Write => "pull,push",

@@ -93,6 +93,7 @@ impl Registry {
             if deleted? {
                 report.blobs_deleted += 1;
                 report.bytes_freed += meta.size;
+                metrics::counter!("signet_registry_gc_blobs_deleted_total").increment(1);
                 tracing::info!(%digest, size = meta.size, "garbage-collected an unreferenced blob");
             }
         }

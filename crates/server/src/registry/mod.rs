@@ -354,6 +354,7 @@ impl Registry {
             w.put(chunk);
         }
         let digest = hasher.finish().as_bytes().to_vec();
+        metrics::counter!("signet_registry_bytes_received_total").increment(size);
         if keep(&digest) {
             w.finish().await.context("cannot store the upload")?;
             Ok((size, digest, true))
