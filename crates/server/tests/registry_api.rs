@@ -1670,3 +1670,39 @@ async fn two_replicas_behave_as_one_registry() {
     let r = a.call("GET", "/v2/r/manifests/latest", &[], vec![]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// `/api/openapi.json` documents the REST API, and every documented
+/// method and path is one the router serves.
+#[tokio::test]
+async fn openapi_document_matches_the_routes() {
+    let Some(a) = app(Backend::SqliteFile).await else {
+        return;
+    };
+    let r = send(&a.router, None, "GET", "/api/openapi.json", &[], vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc: Value = serde_json::from_slice(&r.body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc["components"]["schemas"]["NewUser"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 9, "{paths:?}");
+    let mut checked = 0;
+    for (path, ops) in paths {
+        let concrete = path
+            .replace("{repo}", "doc/repo")
+            .replace("{path}", "a/b.txt")
+            .replace("{name}", "nobody")
+            .replace("{id}", "0000");
+        for method in ops.as_object().unwrap().keys() {
+            let m = method.to_uppercase();
+            let r = a.call(&m, &concrete, &[], b"{}".to_vec()).await;
+            assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{m} {path}");
+            assert!(
+                r.status != StatusCode::NOT_FOUND || !r.body.is_empty(),
+                "{m} {path}: no route"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 17, "{checked}");
+}

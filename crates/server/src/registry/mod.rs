@@ -14,6 +14,7 @@ pub mod auth;
 pub mod db;
 pub mod maint;
 pub mod names;
+mod openapi;
 mod rest;
 
 use std::sync::Arc;

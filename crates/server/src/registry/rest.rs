@@ -22,6 +22,15 @@ use super::{Registry, names};
 
 pub(crate) fn routes() -> Router<Registry> {
     Router::new()
+        .route(
+            "/api/openapi.json",
+            get(|| async {
+                (
+                    [("content-type", "application/json")],
+                    super::openapi::json(),
+                )
+            }),
+        )
         .route("/api/v1/whoami", get(whoami))
         .route(
             "/api/v1/repositories",
