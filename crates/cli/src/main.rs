@@ -69,7 +69,19 @@ impl std::fmt::Display for VerificationFailed {
 impl std::error::Error for VerificationFailed {}
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::CommandFactory;
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = Cli::command();
+    let matches = command.clone().get_matches_from(&argv);
+    let argv = match cmd::serve::with_config_file(&argv, &matches, &command) {
+        Ok(Some(with_file)) => with_file,
+        Ok(None) => argv,
+        Err(err) => {
+            eprintln!("signet: {err:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(argv);
     let result = match cli.command {
         Command::GenerateKeyPair(a) => cmd::generate_key_pair::run(a),
         Command::ImportKeyPair(a) => cmd::import_key_pair::run(a),

@@ -756,3 +756,88 @@ fn sigterm_lets_uploads_in_flight_finish() {
         digest.trim_start_matches("sha256:")
     );
 }
+
+/// `signet serve --config FILE`: settings from the file, overridden by
+/// environment variables, overridden by options; unknown keys refused.
+#[test]
+fn config_file_env_and_flags_in_that_order() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("srv");
+    let port = free_port();
+    let config = t.path().join("signet.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:{port}\"\ndata-dir = \"{}\"\nmax_manifest = 100\nlog-origin = \"file.example/log\"\nlog_key_password = \"from-file\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("signet"))
+        .args(["serve", "--max-manifest", "100000", "--config"])
+        .arg(&config)
+        .env("SIGNET_LOG_ORIGIN", "env.example/log")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let c = client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while c.get(format!("{url}/healthz")).send().is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not listening where the file said"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The file's data dir is used...
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    // ...the environment beats the file (log origin)...
+    let cp = c
+        .get(format!("{url}/checkpoint"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(cp.starts_with("env.example/log\n"), "{cp}");
+    // ...and the option beats the file (a manifest over the file's 100 bytes).
+    let cfg = c
+        .post(format!(
+            "{url}/v2/cfg/app/blobs/uploads/?digest=sha256:{}",
+            sha256_hex(b"{}")
+        ))
+        .basic_auth("admin", Some(token.trim()))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(cfg.status(), 201);
+    let manifest = json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": []});
+    let r = c
+        .put(format!("{url}/v2/cfg/app/manifests/v1"))
+        .basic_auth("admin", Some(token.trim()))
+        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        .body(serde_json::to_vec(&manifest).unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let _ = child.kill();
+    let _ = child.wait();
+    // A key the server does not know is an error naming it.
+    std::fs::write(&config, "listen = \"127.0.0.1:1\"\nlisten_adress = \"x\"\n").unwrap();
+    let o = run(signet(t.path()).args(["serve", "--config"]).arg(&config));
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("unknown setting \"listen_adress\""),
+        "{}",
+        o.stderr
+    );
+    std::fs::write(&config, "max_manifest = [1]\n").unwrap();
+    let o = run(signet(t.path()).args(["serve", "--config"]).arg(&config));
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("max_manifest"), "{}", o.stderr);
+}
