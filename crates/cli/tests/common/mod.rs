@@ -154,6 +154,11 @@ impl Server {
         self.child.wait().unwrap();
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM (what systemd and Kubernetes send).
     pub fn terminate(&self) {
         let ok = std::process::Command::new("kill")
