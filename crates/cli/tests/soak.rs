@@ -64,7 +64,7 @@ async fn round(ctx: &Ctx, client: usize, n: u64) -> Result<(), String> {
     };
     let send =
         |r: reqwest::RequestBuilder| async move { r.send().await.map_err(|e| format!("{e}")) };
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let r = send(
             ctx.req(
                 Method::POST,
