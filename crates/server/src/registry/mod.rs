@@ -306,6 +306,7 @@ impl Registry {
         digest: &str,
         size: u64,
     ) -> Result<db::FileRow> {
+        self.durable(digest).await?;
         let row = db::FileRow {
             path: path.to_owned(),
             digest: digest.to_owned(),
@@ -576,8 +577,33 @@ impl Registry {
                 "the uploaded content does not have digest {digest}; nothing was stored"
             )));
         }
+        self.durable(digest).await?;
         self.0.db.link_blob(repo, digest, size).await?;
         Ok(size)
+    }
+
+    /// On `file://`, flushes a blob and its directory entry to disk before
+    /// metadata points at it (object_store's local store does not), so a
+    /// power cut cannot leave a recorded blob empty. S3 is durable on
+    /// completion.
+    async fn durable(&self, digest: &str) -> Result<()> {
+        let (Some(root), Some(hex)) = (&self.0.local_root, names::sha256_hex(digest)) else {
+            return Ok(());
+        };
+        let path = root.join(format!("{}blobs/sha256/{hex}", self.0.prefix));
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            std::fs::File::open(&path)
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("cannot flush {}", path.display()))?;
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)
+                    .and_then(|f| f.sync_all())
+                    .with_context(|| format!("cannot flush {}", dir.display()))?;
+            }
+            Ok(())
+        })
+        .await
+        .context("flush task failed")?
     }
 
     /// Cancels an upload session.
