@@ -9,7 +9,9 @@
 #   - 1 GiB monolithic push (curl); target >= 500 MB/s
 #   - peak resident memory of signet over the whole run; target <= 256 MiB
 # Client and servers share this machine's cores. Exits non-zero when a
-# target is missed. Usage: bench/registry.sh [WRK_SECONDS]
+# target is missed. With BIG_FILE_GIB=N also streams an N GiB file into a
+# generic repository and back (peak RSS then covers it).
+# Usage: [BIG_FILE_GIB=10] bench/registry.sh [WRK_SECONDS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
@@ -126,10 +128,28 @@ read -r s_get s_get99 < <(run_wrk "$surl/v2/bench/app/manifests/v1" GET -H "Auth
 read -r d_get d_get99 < <(run_wrk "$durl/v2/bench/app/manifests/v1" GET)
 read -r s_head s_head99 < <(run_wrk "$surl/v2/bench/app/manifests/v1" HEAD -H "Authorization: Bearer $bearer")
 read -r d_head d_head99 < <(run_wrk "$durl/v2/bench/app/manifests/v1" HEAD)
+# --- optional: a BIG_FILE_GIB file streamed into a generic repository and
+# back (never in memory, never in /tmp), checksum checked both ways
+big_line=""
+if [ "${BIG_FILE_GIB:-0}" -gt 0 ]; then
+  n=$((BIG_FILE_GIB * 1073741824))
+  sum=$(head -c "$n" /dev/zero | sha256sum | cut -d' ' -f1)
+  tmp_before=$(du -sk "${TMPDIR:-/tmp}" 2>/dev/null | cut -f1)
+  t0=$(date +%s.%N)
+  head -c "$n" /dev/zero | curl -sf -X PUT "${sauth[@]}" -H "X-Checksum-Sha256: $sum" -T - \
+    "$surl/api/v1/repositories/bench/iso/files/big.iso" -o /dev/null
+  t1=$(date +%s.%N)
+  got=$(curl -sf "${sauth[@]}" "$surl/api/v1/repositories/bench/iso/files/big.iso" | sha256sum | cut -d' ' -f1)
+  t2=$(date +%s.%N)
+  tmp_after=$(du -sk "${TMPDIR:-/tmp}" 2>/dev/null | cut -f1)
+  [ "$got" = "$sum" ] || { echo "the ${BIG_FILE_GIB} GiB file came back different"; exit 1; }
+  big_line=$(python3 -c "print(f'${BIG_FILE_GIB} GiB file: up {$n/($t1-$t0)/1e6:.0f} MB/s, down+sha256 {$n/($t2-$t1)/1e6:.0f} MB/s, disk used beyond the stored copy {($tmp_after-$tmp_before)//1024 - $n//1048576} MiB')")
+fi
 rss_kib=$(awk '/VmHWM/{print $2}' "/proc/$spid/status")
 d_rss_kib=$(awk '/VmHWM/{print $2}' "/proc/$dpid/status")
 
 echo "raw: $s_get $s_get99 $d_get $d_get99 $s_head $s_head99 $d_head $d_head99 $s_pull $d_pull $s_push $d_push $rss_kib $d_rss_kib" >&2
+[ -n "$big_line" ] && echo "$big_line"
 python3 - "$s_get" "$s_get99" "$d_get" "$d_get99" "$s_head" "$s_head99" "$d_head" "$d_head99" \
   "$s_pull" "$d_pull" "$s_push" "$d_push" "$rss_kib" "$d_rss_kib" "$(to_ms "$s_get99")" "$(to_ms "$s_head99")" <<'EOF'
 import sys
