@@ -23,6 +23,9 @@ pub struct Config {
     /// `s3://BUCKET[/PREFIX]`.
     #[arg(long = "blobs", env = "SIGNET_BLOBS")]
     pub blobs: Option<String>,
+    /// Largest blob or file accepted (bytes; 0 = no limit).
+    #[arg(long, env = "SIGNET_MAX_BLOB", default_value_t = 0)]
+    pub max_blob: u64,
     /// How often each replica garbage-collects unreferenced blobs (seconds;
     /// 0 turns it off). Replicas may collect at the same time safely.
     #[arg(long, env = "SIGNET_GC_INTERVAL", default_value_t = 3600)]
@@ -82,6 +85,7 @@ impl Config {
             db: None,
             blobs: None,
             max_manifest: 4 * 1024 * 1024,
+            max_blob: 0,
             gc_interval: 0,
             gc_grace: 3600,
             log_db: None,

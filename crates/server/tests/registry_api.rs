@@ -178,6 +178,7 @@ per_backend!(
     generic_file_repositories,
     referrers_and_the_tag_fallback,
     garbage_collection_races_no_upload,
+    size_limits_store_nothing,
     push_and_pull_an_image,
     bad_input_stores_nothing,
     tags_paginate,
@@ -1247,6 +1248,72 @@ async fn garbage_collection_races_no_upload(backend: Backend) {
     assert!(deleted > 0, "the collector never got to run between rounds");
     let fsck = reg.fsck(false).await.unwrap();
     assert!(fsck.problems.is_empty(), "{:?}", fsck.problems);
+}
+
+async fn size_limits_store_nothing(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((mut cfg, started)) = config_for(backend, dir.path()) else {
+        return;
+    };
+    cfg.max_blob = 1000;
+    let a = app_on(cfg, dir, started).await;
+    let big = vec![7u8; 2000];
+    let d = sha256(&big);
+    let r = a
+        .call(
+            "POST",
+            &format!("/v2/lim/app/blobs/uploads/?digest={d}"),
+            &[],
+            big.clone(),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID")
+    );
+    let r = a
+        .call("HEAD", &format!("/v2/lim/app/blobs/{d}"), &[], vec![])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // Chunked: the limit is on the total.
+    let r = a
+        .call("POST", "/v2/lim/app/blobs/uploads/", &[], vec![])
+        .await;
+    let loc = r.header("location").to_owned();
+    let r = a.call("PATCH", &loc, &[], vec![1u8; 600]).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let r = a.call("PATCH", &loc, &[], vec![1u8; 600]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = a.call("GET", &loc, &[], vec![]).await;
+    assert_eq!(
+        r.header("range"),
+        "0-599",
+        "the refused chunk was not added"
+    );
+    // Files too; a file at the limit is fine.
+    let r = a
+        .call(
+            "PUT",
+            "/api/v1/repositories/lim/files/files/big.bin",
+            &[],
+            big,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = a
+        .call("GET", "/api/v1/repositories/lim/files/files/", &[], vec![])
+        .await;
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["files"], json!([]));
+    let r = a
+        .call(
+            "PUT",
+            "/api/v1/repositories/lim/files/files/ok.bin",
+            &[],
+            vec![1u8; 1000],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
 }
 
 async fn push_and_pull_an_image(backend: Backend) {

@@ -122,6 +122,9 @@ impl From<RegistryError> for OciError {
                 e.to_string(),
             ),
             RegistryError::WrongKind(m) => Self::denied(m),
+            RegistryError::TooLarge(_) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "SIZE_INVALID", e.to_string())
+            }
             RegistryError::Internal(e) => Self::internal(&e),
         }
     }

@@ -47,9 +47,28 @@ pub enum RegistryError {
     /// The repository exists with another type (`oci` / `generic`).
     #[error("{0}")]
     WrongKind(String),
+    /// The upload is larger than `--max-blob` allows.
+    #[error(
+        "the upload exceeds this registry's limit of {0} bytes (SIGNET_MAX_BLOB); nothing was stored"
+    )]
+    TooLarge(u64),
     /// Storage or database failure.
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// Raised inside streaming writes when the size limit is crossed.
+#[derive(Debug, thiserror::Error)]
+#[error("upload over {0} bytes")]
+struct OverLimit(u64);
+
+impl From<anyhow::Error> for RegistryError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast_ref::<OverLimit>() {
+            Some(OverLimit(max)) => RegistryError::TooLarge(*max),
+            None => RegistryError::Internal(e),
+        }
+    }
 }
 
 struct Inner {
@@ -57,6 +76,7 @@ struct Inner {
     store: Arc<dyn ObjectStore>,
     prefix: String,
     max_manifest: usize,
+    max_blob: u64,
     local_root: Option<std::path::PathBuf>,
     bearer_key: zeroize::Zeroizing<Vec<u8>>,
 }
@@ -92,6 +112,7 @@ impl Registry {
             store: opened.store,
             prefix: opened.prefix,
             max_manifest: config.max_manifest,
+            max_blob: config.max_blob,
             local_root: opened.local_root,
             bearer_key,
         }));
@@ -256,7 +277,13 @@ impl Registry {
             Some(hex) => {
                 let want = signet_types::hex::decode(hex).unwrap_or_default();
                 let (size, got, kept) = self
-                    .write_object(&self.blob_key(hex), body, hasher, |g| g == want.as_slice())
+                    .write_object(
+                        &self.blob_key(hex),
+                        body,
+                        hasher,
+                        |g| g == want.as_slice(),
+                        0,
+                    )
                     .await?;
                 if !kept {
                     return Err(RegistryError::DigestInvalid(format!(
@@ -275,7 +302,7 @@ impl Registry {
                     self.0.prefix,
                     signet_types::hex::encode(raw)
                 ));
-                let (size, got, _) = self.write_object(&tmp, body, hasher, |_| true).await?;
+                let (size, got, _) = self.write_object(&tmp, body, hasher, |_| true, 0).await?;
                 let hex = signet_types::hex::encode(&got);
                 let digest = format!("sha256:{hex}");
                 self.hold(&digest).await?;
@@ -331,6 +358,7 @@ impl Registry {
         body: S,
         mut hasher: Hasher,
         keep: impl FnOnce(&[u8]) -> bool,
+        already: u64,
     ) -> Result<(u64, Vec<u8>, bool)>
     where
         S: Stream<Item = std::result::Result<Bytes, E>>,
@@ -350,6 +378,11 @@ impl Registry {
             };
             hasher.update(&chunk);
             size += chunk.len() as u64;
+            let max = self.0.max_blob;
+            if max > 0 && already + size > max {
+                let _ = w.abort().await;
+                return Err(OverLimit(max).into());
+            }
             if let Err(e) = w.wait_for_capacity(4).await {
                 return Err(anyhow::Error::from(e).context("cannot store the upload"));
             }
@@ -404,7 +437,13 @@ impl Registry {
         }
         let key = self.chunk_key(id, chunks);
         let (added, sha, _) = self
-            .write_object(&key, body, Hasher::new(DigestAlgorithm::Sha256), |_| true)
+            .write_object(
+                &key,
+                body,
+                Hasher::new(DigestAlgorithm::Sha256),
+                |_| true,
+                size,
+            )
             .await?;
         if !self.0.db.append_chunk(id, size, added, chunks).await? {
             let _ = self.0.store.delete(&key).await;
@@ -500,6 +539,7 @@ impl Registry {
                     last,
                     Hasher::new(DigestAlgorithm::Sha256),
                     |got| got == want.as_slice(),
+                    0,
                 )
                 .await?;
             return self.end_upload(repo, id, digest, size, kept, &[]).await;
@@ -552,6 +592,7 @@ impl Registry {
                 parts,
                 Hasher::new(DigestAlgorithm::Sha256),
                 |got| got == want.as_slice(),
+                0,
             )
             .await?;
         self.end_upload(repo, id, digest, size, kept, &keys).await
