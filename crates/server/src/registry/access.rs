@@ -71,6 +71,8 @@ impl std::str::FromStr for Grant {
             && glob.len() <= 255
             && glob.split('/').all(|seg| {
                 !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
                     && seg.bytes().all(|b| {
                         b.is_ascii_lowercase()
                             || b.is_ascii_digit()
@@ -101,26 +103,50 @@ pub fn glob_match(glob: &str, name: &str) -> bool {
     match_segments(&g, &n)
 }
 
+/// Segment-wise match, `**` spanning any number of segments. Dynamic
+/// programming over (glob position, name position): O(|g|·|n|) segment
+/// comparisons whatever the glob (a user may put any glob in a token's
+/// grants, so no backtracking that a crafted glob could make exponential).
 fn match_segments(g: &[&str], n: &[&str]) -> bool {
-    match g.split_first() {
-        None => n.is_empty(),
-        Some((&"**", rest)) => (0..=n.len()).any(|k| match_segments(rest, &n[k..])),
-        Some((seg, rest)) => match n.split_first() {
-            Some((first, nrest)) => {
-                match_segment(seg.as_bytes(), first.as_bytes()) && match_segments(rest, nrest)
-            }
-            None => false,
-        },
+    // ok[j] = whether g[i..] matches n[j..], for the current i (from the end).
+    let mut ok = vec![false; n.len() + 1];
+    ok[n.len()] = true;
+    for seg in g.iter().rev() {
+        let mut next = vec![false; n.len() + 1];
+        for j in (0..=n.len()).rev() {
+            next[j] = if *seg == "**" {
+                // Zero segments, or one more and stay on `**`.
+                ok[j] || (j < n.len() && next[j + 1])
+            } else {
+                j < n.len() && ok[j + 1] && match_segment(seg.as_bytes(), n[j].as_bytes())
+            };
+        }
+        ok = next;
     }
+    ok[0]
 }
 
-/// `*` within one segment: any run of characters.
+/// `*` within one segment: any run of characters. Greedy with one
+/// backtrack point (the last `*`), O(|p|·|s|) at worst.
 fn match_segment(p: &[u8], s: &[u8]) -> bool {
-    match p.split_first() {
-        None => s.is_empty(),
-        Some((b'*', rest)) => (0..=s.len()).any(|k| match_segment(rest, &s[k..])),
-        Some((c, rest)) => s.first() == Some(c) && match_segment(rest, &s[1..]),
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, si));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == s[si] {
+            pi += 1;
+            si += 1;
+        } else if let Some((sp, ss)) = star {
+            pi = sp + 1;
+            si = ss + 1;
+            star = Some((sp, ss + 1));
+        } else {
+            return false;
+        }
     }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// The highest level `grants` give on `repo`.
@@ -236,6 +262,67 @@ mod tests {
     }
 
     #[test]
+    fn crafted_globs_stay_fast() {
+        let name = format!("{}/{}", "a".repeat(120), "a".repeat(120));
+        let glob = format!("{}b/{}", "*a".repeat(60), "**/".repeat(60));
+        let t = std::time::Instant::now();
+        assert!(!glob_match(&glob, &name));
+        assert!(!glob_match(
+            &"**/"
+                .repeat(100)
+                .trim_end_matches('/')
+                .to_owned()
+                .replace("**/**", "**/x/**"),
+            &"a/".repeat(120)
+        ));
+        assert!(
+            t.elapsed() < std::time::Duration::from_millis(200),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matching_agrees_with_a_reference(
+            glob in "(\\*\\*|[ab*]{1,4})(/(\\*\\*|[ab*]{1,4})){0,3}",
+            name in "[ab]{1,4}(/[ab]{1,4}){0,3}",
+        ) {
+            proptest::prop_assert_eq!(glob_match(&glob, &name), reference(&glob, &name));
+        }
+
+        #[test]
+        fn grants_round_trip(level in 0..3u8, glob in "[a-z*]{1,5}(/[a-z*]{1,5}){0,3}") {
+            let level = [Level::Read, Level::Write, Level::Admin][level as usize];
+            let g = Grant { level, glob };
+            proptest::prop_assert_eq!(g.to_string().parse::<Grant>().unwrap(), g);
+        }
+    }
+
+    /// Plain recursive matcher (exponential, fine for tiny inputs).
+    fn reference(glob: &str, name: &str) -> bool {
+        fn segs(g: &[&str], n: &[&str]) -> bool {
+            match g.split_first() {
+                None => n.is_empty(),
+                Some((&"**", rest)) => (0..=n.len()).any(|k| segs(rest, &n[k..])),
+                Some((seg, rest)) => {
+                    !n.is_empty() && seg1(seg.as_bytes(), n[0].as_bytes()) && segs(rest, &n[1..])
+                }
+            }
+        }
+        fn seg1(p: &[u8], s: &[u8]) -> bool {
+            match p.split_first() {
+                None => s.is_empty(),
+                Some((b'*', rest)) => (0..=s.len()).any(|k| seg1(rest, &s[k..])),
+                Some((c, rest)) => s.first() == Some(c) && seg1(rest, &s[1..]),
+            }
+        }
+        let g: Vec<&str> = glob.split('/').collect();
+        let n: Vec<&str> = name.split('/').collect();
+        segs(&g, &n)
+    }
+
+    #[test]
     fn grant_syntax() {
         assert_eq!(
             "write:production/**".parse::<Grant>().unwrap(),
@@ -255,8 +342,6 @@ mod tests {
         ] {
             assert!(bad.parse::<Grant>().is_err(), "{bad}");
         }
-        // `..` is a valid segment of characters but can never match a
-        // repository (names cannot contain it), so it is harmless.
     }
 
     #[test]

@@ -168,6 +168,20 @@ mod tests {
         assert!(!valid_file_path(&"a".repeat(1025)));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn accepted_names_cannot_escape(s in "[a-z./\\\\%_~-]{0,12}") {
+            if valid_file_path(&s) {
+                let p = std::path::Path::new("/root").join(&s);
+                proptest::prop_assert!(p.starts_with("/root"));
+                proptest::prop_assert!(p.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::RootDir)));
+            }
+            if valid_repository(&s) {
+                proptest::prop_assert!(!s.contains("..") && !s.starts_with('/') && !s.contains("//"));
+            }
+        }
+    }
+
     #[test]
     fn digests() {
         let h = "a".repeat(64);
