@@ -511,6 +511,10 @@ struct SlowBody {
     sent: usize,
     total: usize,
     pause: std::time::Duration,
+    /// Told when the client first asks for bytes (the request is under way).
+    started: Option<std::sync::mpsc::Sender<()>>,
+    /// The current 1 MiB block.
+    block: Vec<u8>,
 }
 
 fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
@@ -527,21 +531,22 @@ fn pseudo_random(seed: u64, len: usize) -> Vec<u8> {
 
 impl std::io::Read for SlowBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(tx) = self.started.take() {
+            let _ = tx.send(());
+        }
         if self.sent >= self.total {
             return Ok(0);
         }
         if self.sent.is_multiple_of(1 << 20) {
             std::thread::sleep(self.pause);
         }
-        // The same bytes as pseudo_random(seed, total), produced lazily.
-        let n = buf
-            .len()
-            .min(self.total - self.sent)
-            .min((1 << 20) - self.sent % (1 << 20));
-        let block = self.sent / (1 << 20);
-        let data = pseudo_random(self.seed + block as u64, 1 << 20);
+        // The same bytes as slow_content(seed, total), one block at a time.
         let off = self.sent % (1 << 20);
-        buf[..n].copy_from_slice(&data[off..off + n]);
+        if off == 0 {
+            self.block = pseudo_random(self.seed + (self.sent >> 20) as u64, 1 << 20);
+        }
+        let n = buf.len().min(self.total - self.sent).min((1 << 20) - off);
+        buf[..n].copy_from_slice(&self.block[off..off + n]);
         self.sent += n;
         Ok(n)
     }
@@ -560,11 +565,22 @@ fn slow_content(seed: u64, total: usize) -> Vec<u8> {
 }
 
 fn slow_body(seed: u64, total: usize, pause_ms: u64) -> reqwest::blocking::Body {
+    slow_body_signalled(seed, total, pause_ms, None)
+}
+
+fn slow_body_signalled(
+    seed: u64,
+    total: usize,
+    pause_ms: u64,
+    started: Option<std::sync::mpsc::Sender<()>>,
+) -> reqwest::blocking::Body {
     reqwest::blocking::Body::new(SlowBody {
         seed,
         sent: 0,
         total,
         pause: std::time::Duration::from_millis(pause_ms),
+        started,
+        block: Vec::new(),
     })
 }
 
@@ -714,13 +730,35 @@ fn kill_9_during_large_uploads_leaves_nothing_half_written() {
 fn sigterm_lets_uploads_in_flight_finish() {
     let t = tempfile::tempdir().unwrap();
     let data = t.path().join("srv");
-    let server = Server::start(&data, free_port());
+    let server = Server::start_with(
+        &data,
+        free_port(),
+        &[("SIGNET_SHUTDOWN_GRACE".into(), "10".into())],
+    );
     let token = std::fs::read_to_string(data.join("admin-token"))
         .unwrap()
         .trim()
         .to_owned();
-    const SIZE: usize = 24 << 20;
+    const SIZE: usize = 8 << 20;
+    let (stuck_tx, stuck_started) = std::sync::mpsc::channel();
+    // A client that would take minutes: it must not hold the shutdown
+    // past the grace period, and must leave nothing behind.
+    let stuck = {
+        let (url, token) = (server.url.clone(), token.clone());
+        std::thread::spawn(move || {
+            client()
+                .put(format!(
+                    "{url}/api/v1/repositories/dist/files/files/stuck.iso"
+                ))
+                .basic_auth("admin", Some(&token))
+                .body(slow_body_signalled(9, 1 << 30, 500, Some(stuck_tx)))
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        })
+    };
     let digest = format!("sha256:{}", sha256_hex(&slow_content(7, SIZE)));
+    let (started_tx, started) = std::sync::mpsc::channel();
     let upload = {
         let (url, token, digest) = (server.url.clone(), token.clone(), digest.clone());
         std::thread::spawn(move || {
@@ -730,17 +768,34 @@ fn sigterm_lets_uploads_in_flight_finish() {
                 ))
                 .basic_auth("admin", Some(&token))
                 .header("x-checksum-sha256", digest.trim_start_matches("sha256:"))
-                .body(slow_body(7, SIZE, 40))
+                .body(slow_body_signalled(7, SIZE, 40, Some(started_tx)))
                 .send()
                 .map(|r| r.status().as_u16())
-                .unwrap_or(0)
+                .unwrap_or_else(|e| {
+                    eprintln!("upload failed: {e:?}");
+                    0
+                })
         })
     };
+    // Both requests are being sent (their bodies are read) before SIGTERM.
+    started.recv().unwrap();
+    stuck_started.recv().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
+    let stopping = std::time::Instant::now();
     server.terminate();
     assert_eq!(upload.join().unwrap(), 201, "the upload in flight was cut");
     let status = server.wait(30);
     assert!(status.success(), "{status:?}");
+    let took = stopping.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "shutdown took {took:?}"
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(3),
+        "did not wait for the grace period: {took:?}"
+    );
+    assert_ne!(stuck.join().unwrap(), 201);
     let server = Server::start(&data, free_port());
     let r = client()
         .get(format!(
@@ -755,6 +810,15 @@ fn sigterm_lets_uploads_in_flight_finish() {
         r.headers()["x-checksum-sha256"],
         digest.trim_start_matches("sha256:")
     );
+    let r = client()
+        .get(format!(
+            "{}/api/v1/repositories/dist/files/files/stuck.iso",
+            server.url
+        ))
+        .basic_auth("admin", Some(&token))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
 
 /// `signet serve --config FILE`: settings from the file, overridden by

@@ -23,6 +23,10 @@ pub struct Config {
     /// `s3://BUCKET[/PREFIX]`.
     #[arg(long = "blobs", env = "SIGNET_BLOBS")]
     pub blobs: Option<String>,
+    /// On SIGTERM, how long requests in flight (uploads) may take to finish
+    /// before the server stops anyway (seconds).
+    #[arg(long, env = "SIGNET_SHUTDOWN_GRACE", default_value_t = 300)]
+    pub shutdown_grace: u64,
     /// Largest blob or file accepted (bytes; 0 = no limit).
     #[arg(long, env = "SIGNET_MAX_BLOB", default_value_t = 0)]
     pub max_blob: u64,
@@ -86,6 +90,7 @@ impl Config {
             blobs: None,
             max_manifest: 4 * 1024 * 1024,
             max_blob: 0,
+            shutdown_grace: 300,
             gc_interval: 0,
             gc_grace: 3600,
             log_db: None,

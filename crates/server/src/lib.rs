@@ -62,10 +62,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         listener.local_addr()?,
         log.origin()
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    // On SIGTERM/SIGINT: stop accepting, let requests in flight (uploads)
+    // finish, but not for longer than --shutdown-grace.
+    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = stopping_tx.send(true);
+    });
+    let grace = std::time::Duration::from_secs(config.shutdown_grace);
+    let deadline = async move {
+        while !*stopping_rx.borrow() {
+            if stopping_rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = serve => r.context("server failed")?,
+        () = deadline => tracing::warn!(secs = grace.as_secs(), "requests still in flight after the shutdown grace period; stopping anyway"),
+    }
     log.shutdown().await;
     Ok(())
 }

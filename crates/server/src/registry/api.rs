@@ -353,7 +353,7 @@ async fn dispatch(
             get_blob(&reg, name, digest, m == Method::HEAD, &headers).await
         }
         (Target::Blob(name, digest), Method::DELETE) => {
-            if reg.db().unlink_blob(name, digest).await? {
+            if reg.unlink_blob(name, digest).await? {
                 Ok(StatusCode::ACCEPTED.into_response())
             } else {
                 Err(RegistryError::BlobUnknown.into())
@@ -412,9 +412,9 @@ async fn dispatch(
         }
         (Target::Manifest(name, reference), Method::DELETE) => {
             let gone = if names::sha256_hex(reference).is_some() {
-                reg.db().delete_manifest(name, reference).await?
+                reg.delete_manifest(name, reference).await?
             } else if names::valid_tag(reference) {
-                reg.db().delete_tag(name, reference).await?
+                reg.delete_tag(name, reference).await?
             } else {
                 return Err(reference_invalid(reference));
             };
@@ -727,14 +727,13 @@ async fn put_manifest(
         media_type,
         body: bytes.to_vec(),
     };
-    reg.db()
-        .put_manifest(
-            name,
-            &m,
-            (!by_digest).then_some(reference),
-            referrer.as_ref(),
-        )
-        .await?;
+    reg.put_manifest(
+        name,
+        &m,
+        (!by_digest).then_some(reference),
+        referrer.as_ref(),
+    )
+    .await?;
     let mut out = vec![
         ("location", format!("/v2/{name}/manifests/{digest}")),
         ("docker-content-digest", digest),

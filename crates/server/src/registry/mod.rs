@@ -123,6 +123,68 @@ impl Registry {
         &self.0.bearer_key
     }
 
+    /// Stores a manifest, points `tag` at it, records it as a referrer.
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        m: &Manifest,
+        tag: Option<&str>,
+        referrer: Option<&db::Referrer>,
+    ) -> Result<()> {
+        self.0.db.put_manifest(repo, m, tag, referrer).await?;
+        tracing::info!(target: "signet::audit", repository = repo, digest = %m.digest, tag, "manifest stored");
+        Ok(())
+    }
+
+    /// Deletes a manifest and its tags; true when it existed.
+    pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool> {
+        let gone = self.0.db.delete_manifest(repo, digest).await?;
+        tracing::info!(target: "signet::audit", repository = repo, digest, gone, "manifest deleted");
+        Ok(gone)
+    }
+
+    /// Deletes a tag; true when it existed.
+    pub async fn delete_tag(&self, repo: &str, tag: &str) -> Result<bool> {
+        let gone = self.0.db.delete_tag(repo, tag).await?;
+        tracing::info!(target: "signet::audit", repository = repo, tag, gone, "tag deleted");
+        Ok(gone)
+    }
+
+    /// Unlinks a blob from a repository; true when it was linked.
+    pub async fn unlink_blob(&self, repo: &str, digest: &str) -> Result<bool> {
+        let gone = self.0.db.unlink_blob(repo, digest).await?;
+        tracing::info!(target: "signet::audit", repository = repo, digest, gone, "blob unlinked");
+        Ok(gone)
+    }
+
+    /// Deletes a file; true when it existed.
+    pub async fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
+        let gone = self.0.db.delete_file(repo, path).await?;
+        tracing::info!(target: "signet::audit", repository = repo, path, gone, "file deleted");
+        Ok(gone)
+    }
+
+    /// Creates a repository; false when the name is taken.
+    pub async fn create_repository(&self, row: &db::RepositoryRow) -> Result<bool> {
+        let created = self.0.db.create_repository(row).await?;
+        tracing::info!(target: "signet::audit", repository = %row.name, kind = %row.kind, anonymous_read = row.anonymous_read, created, "repository created");
+        Ok(created)
+    }
+
+    /// Sets anonymous read; false when the repository does not exist.
+    pub async fn set_anonymous_read(&self, name: &str, on: bool) -> Result<bool> {
+        let found = self.0.db.set_anonymous_read(name, on).await?;
+        tracing::info!(target: "signet::audit", repository = name, anonymous_read = on, found, "repository changed");
+        Ok(found)
+    }
+
+    /// Deletes a repository's metadata (blobs go at the next collection).
+    pub async fn delete_repository(&self, name: &str) -> Result<bool> {
+        let gone = self.0.db.delete_repository(name).await?;
+        tracing::info!(target: "signet::audit", repository = name, gone, "repository deleted");
+        Ok(gone)
+    }
+
     /// Up to `n` repositories after `after` (name order) that `visible`
     /// lets through, paging through the full list.
     pub async fn repositories_where(

@@ -179,14 +179,13 @@ async fn create_repository(
         anonymous_read: req.anonymous_read,
         created: now(),
     };
-    if !reg.db().create_repository(&row).await? {
+    if !reg.create_repository(&row).await? {
         return Err(OciError::new(
             StatusCode::CONFLICT,
             "CONFLICT",
             format!("repository {} already exists", row.name),
         ));
     }
-    tracing::info!(repository = %row.name, kind = %row.kind, by = ?caller.principal.user, "repository created");
     Ok((StatusCode::CREATED, axum::Json(repository_json(&row))).into_response())
 }
 
@@ -263,20 +262,18 @@ async fn repository_ops(
             }
             let c: Change = json_body(&read_small(body).await?)?;
             if let Some(on) = c.anonymous_read
-                && !reg.db().set_anonymous_read(name, on).await?
+                && !reg.set_anonymous_read(name, on).await?
             {
                 return Err(unknown());
             }
-            tracing::info!(repository = %name, anonymous_read = ?c.anonymous_read, by = ?caller.principal.user, "repository changed");
             let r = reg.db().repository(name).await?.ok_or_else(unknown)?;
             Ok(axum::Json(repository_json(&r)).into_response())
         }
         Method::DELETE => {
             authorize(reg, caller, headers, name, Level::Admin).await?;
-            if !reg.db().delete_repository(name).await? {
+            if !reg.delete_repository(name).await? {
                 return Err(unknown());
             }
-            tracing::info!(repository = %name, by = ?caller.principal.user, "repository deleted");
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(OciError::new(
@@ -418,7 +415,7 @@ async fn file_dispatch(
             ))
         }
         Method::DELETE => {
-            if reg.db().delete_file(repo, path).await? {
+            if reg.delete_file(repo, path).await? {
                 Ok(StatusCode::NO_CONTENT.into_response())
             } else {
                 Err(unknown())
