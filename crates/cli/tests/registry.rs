@@ -64,11 +64,17 @@ fn multi_arch_layout(layout: &Path) -> String {
     let index = json!({"schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
     let index_bytes = serde_json::to_vec(&index).unwrap();
-    let mut desc = put_blob(
+    let desc = put_blob(
         layout,
         "application/vnd.oci.image.index.v1+json",
         &index_bytes,
     );
+    tag_v1(layout, desc);
+    format!("sha256:{}", sha256_hex(&index_bytes))
+}
+
+/// Finishes an OCI layout: `desc` is its one manifest, tagged `v1`.
+fn tag_v1(layout: &Path, mut desc: Value) {
     desc["annotations"] = json!({"org.opencontainers.image.ref.name": "v1"});
     std::fs::write(
         layout.join("index.json"),
@@ -80,7 +86,6 @@ fn multi_arch_layout(layout: &Path) -> String {
         br#"{"imageLayoutVersion":"1.0.0"}"#,
     )
     .unwrap();
-    format!("sha256:{}", sha256_hex(&index_bytes))
 }
 
 fn skopeo(args: &[&str]) -> std::process::Output {
@@ -236,18 +241,8 @@ fn artifact_layout(layout: &Path) -> String {
         "artifactType": "application/vnd.example.sbom",
         "config": empty, "layers": [layer]});
     let bytes = serde_json::to_vec(&manifest).unwrap();
-    let mut desc = put_blob(layout, "application/vnd.oci.image.manifest.v1+json", &bytes);
-    desc["annotations"] = json!({"org.opencontainers.image.ref.name": "v1"});
-    std::fs::write(
-        layout.join("index.json"),
-        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [desc]})).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(
-        layout.join("oci-layout"),
-        br#"{"imageLayoutVersion":"1.0.0"}"#,
-    )
-    .unwrap();
+    let desc = put_blob(layout, "application/vnd.oci.image.manifest.v1+json", &bytes);
+    tag_v1(layout, desc);
     format!("sha256:{}", sha256_hex(&bytes))
 }
 

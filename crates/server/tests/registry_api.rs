@@ -75,6 +75,12 @@ impl Resp {
             .unwrap_or("")
     }
 
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    fn expect(&self, want: StatusCode) {
+        assert_eq!(self.status, want, "{}", String::from_utf8_lossy(&self.body));
+    }
+
     fn code(&self) -> String {
         let v: Value = serde_json::from_slice(&self.body).unwrap_or(Value::Null);
         v["errors"][0]["code"].as_str().unwrap_or("").to_owned()
@@ -133,12 +139,7 @@ impl App {
                 content.to_vec(),
             )
             .await;
-        assert_eq!(
-            r.status,
-            StatusCode::CREATED,
-            "{}",
-            String::from_utf8_lossy(&r.body)
-        );
+        r.expect(StatusCode::CREATED);
         assert_eq!(r.header("docker-content-digest"), digest);
         digest
     }
@@ -235,12 +236,7 @@ async fn credentials_and_the_token_flow(backend: Backend) {
             serde_json::to_vec(&json!({"name": "alice", "password": "correct horse battery", "grants": ["write:team/**"]})).unwrap(),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.expect(StatusCode::CREATED);
     let alice = basic("alice", "correct horse battery");
     let r = send(
         &a.router,
@@ -446,12 +442,7 @@ async fn authorization_matrix(backend: Backend) {
             let r = a
                 .call("POST", "/api/v1/users", &[], serde_json::to_vec(&json!({"name": format!("u{}", grants.to_string().len()), "password": "a long enough password", "grants": grants})).unwrap())
                 .await;
-            assert_eq!(
-                r.status,
-                StatusCode::CREATED,
-                "{}",
-                String::from_utf8_lossy(&r.body)
-            );
+            r.expect(StatusCode::CREATED);
             let name = format!("u{}", grants.to_string().len());
             let r = send(
                 &a.router,
@@ -462,12 +453,7 @@ async fn authorization_matrix(backend: Backend) {
                 serde_json::to_vec(&json!({"grants": grants})).unwrap(),
             )
             .await;
-            assert_eq!(
-                r.status,
-                StatusCode::CREATED,
-                "{}",
-                String::from_utf8_lossy(&r.body)
-            );
+            r.expect(StatusCode::CREATED);
             let v: Value = serde_json::from_slice(&r.body).unwrap();
             basic(&name, v["token"].as_str().unwrap())
         }
@@ -491,12 +477,7 @@ async fn authorization_matrix(backend: Backend) {
             b"hello".to_vec(),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.expect(StatusCode::CREATED);
     let r = a
         .call(
             "POST",
@@ -719,12 +700,7 @@ async fn generic_file_repositories(backend: Backend) {
             content.clone(),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.expect(StatusCode::CREATED);
     assert_eq!(r.header("x-checksum-sha256"), hex);
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["sha256"], hex);
@@ -993,12 +969,7 @@ async fn referrers_and_the_tag_fallback(backend: Backend) {
     for m in [&sig, &sbom] {
         let d = sha256(&serde_json::to_vec(m).unwrap());
         let r = a.push_manifest(repo, &d, m).await;
-        assert_eq!(
-            r.status,
-            StatusCode::CREATED,
-            "{}",
-            String::from_utf8_lossy(&r.body)
-        );
+        r.expect(StatusCode::CREATED);
         assert_eq!(r.header("oci-subject"), subject);
         digests.push(d);
     }
@@ -1106,12 +1077,7 @@ async fn referrers_and_the_tag_fallback(backend: Backend) {
             serde_json::to_vec(&fallback).unwrap(),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.expect(StatusCode::CREATED);
     let r = a
         .call(
             "GET",
@@ -1351,12 +1317,7 @@ async fn push_and_pull_an_image(backend: Backend) {
     let r = a
         .call("PUT", &format!("{loc}?digest={layer_digest}"), &[], vec![])
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.expect(StatusCode::CREATED);
     // Pull the blob back, byte-identical.
     let r = a
         .call(
@@ -1408,12 +1369,7 @@ async fn push_and_pull_an_image(backend: Backend) {
     let manifest = image(&config, &[(&layer_digest, layer.len())]);
     let bytes = serde_json::to_vec(&manifest).unwrap();
     let r = a.push_manifest(repo, "v1", &manifest).await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.expect(StatusCode::CREATED);
     let mdigest = sha256(&bytes);
     assert_eq!(r.header("docker-content-digest"), mdigest);
     for reference in ["v1", mdigest.as_str()] {
@@ -1445,12 +1401,7 @@ async fn push_and_pull_an_image(backend: Backend) {
             serde_json::to_vec(&index).unwrap(),
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    r.expect(StatusCode::CREATED);
     let r = a
         .call("GET", &format!("/v2/{repo}/tags/list"), &[], vec![])
         .await;

@@ -831,69 +831,49 @@ impl Db {
         Ok(n > 0)
     }
 
-    /// Takes a hold on `digest` for an upload (or mount) about to write or
-    /// link it; false while the garbage collector holds it. Holds older
+    /// Takes a hold on `digest`: for an upload (or mount) about to write or
+    /// link it (false while the garbage collector holds it; uploads share),
+    /// or for the collector (false while any upload holds it). Holds older
     /// than `stale_before` (a crashed process) are overridden.
-    pub async fn hold_for_upload(&self, digest: &str, now: i64, stale_before: i64) -> Result<bool> {
+    pub async fn hold(&self, digest: &str, gc: bool, now: i64, stale_before: i64) -> Result<bool> {
+        let q = if gc {
+            "INSERT INTO blob_holds (digest, uploads, gc, since) VALUES ($1, 0, 1, $2)
+             ON CONFLICT (digest) DO UPDATE SET uploads = 0, gc = 1, since = $2
+             WHERE (blob_holds.uploads = 0 AND blob_holds.gc = 0) OR blob_holds.since < $3"
+        } else {
+            "INSERT INTO blob_holds (digest, uploads, gc, since) VALUES ($1, 1, 0, $2)
+             ON CONFLICT (digest) DO UPDATE
+             SET uploads = CASE WHEN blob_holds.gc = 0 THEN blob_holds.uploads + 1 ELSE 1 END,
+                 gc = 0, since = $2
+             WHERE blob_holds.gc = 0 OR blob_holds.since < $3"
+        };
         let n = on_pool!(&self.pool, p => {
-            sqlx::query(
-                "INSERT INTO blob_holds (digest, uploads, gc, since) VALUES ($1, 1, 0, $2)
-                 ON CONFLICT (digest) DO UPDATE
-                 SET uploads = CASE WHEN blob_holds.gc = 0 THEN blob_holds.uploads + 1 ELSE 1 END,
-                     gc = 0, since = $2
-                 WHERE blob_holds.gc = 0 OR blob_holds.since < $3",
-            )
-            .bind(digest)
-            .bind(now)
-            .bind(stale_before)
-            .execute(p)
-            .await?
-            .rows_affected()
+            sqlx::query(q)
+                .bind(digest)
+                .bind(now)
+                .bind(stale_before)
+                .execute(p)
+                .await?
+                .rows_affected()
         });
         Ok(n == 1)
     }
 
-    /// Releases an upload's hold.
-    pub async fn release_upload_hold(&self, digest: &str) -> Result<()> {
-        on_pool!(&self.pool, p => {
-            sqlx::query("UPDATE blob_holds SET uploads = uploads - 1 WHERE digest = $1 AND uploads > 0")
-                .bind(digest)
-                .execute(p)
-                .await?;
-            sqlx::query("DELETE FROM blob_holds WHERE digest = $1 AND uploads = 0 AND gc = 0")
-                .bind(digest)
-                .execute(p)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// Takes the collector's hold on `digest`; false while an upload holds it.
-    pub async fn hold_for_gc(&self, digest: &str, now: i64, stale_before: i64) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => {
-            sqlx::query(
-                "INSERT INTO blob_holds (digest, uploads, gc, since) VALUES ($1, 0, 1, $2)
-                 ON CONFLICT (digest) DO UPDATE SET uploads = 0, gc = 1, since = $2
-                 WHERE (blob_holds.uploads = 0 AND blob_holds.gc = 0) OR blob_holds.since < $3",
-            )
-            .bind(digest)
-            .bind(now)
-            .bind(stale_before)
-            .execute(p)
-            .await?
-            .rows_affected()
-        });
-        Ok(n == 1)
-    }
-
-    /// Releases the collector's hold.
-    pub async fn release_gc_hold(&self, digest: &str) -> Result<()> {
-        on_pool!(&self.pool, p => {
-            sqlx::query("DELETE FROM blob_holds WHERE digest = $1 AND gc = 1")
-                .bind(digest)
-                .execute(p)
-                .await?;
-        });
+    /// Releases a hold taken with [`Db::hold`].
+    pub async fn release(&self, digest: &str, gc: bool) -> Result<()> {
+        let steps: &[&'static str] = if gc {
+            &["DELETE FROM blob_holds WHERE digest = $1 AND gc = 1"]
+        } else {
+            &[
+                "UPDATE blob_holds SET uploads = uploads - 1 WHERE digest = $1 AND uploads > 0",
+                "DELETE FROM blob_holds WHERE digest = $1 AND uploads = 0 AND gc = 0",
+            ]
+        };
+        for q in steps {
+            on_pool!(&self.pool, p => {
+                sqlx::query(*q).bind(digest).execute(p).await?;
+            });
+        }
         Ok(())
     }
 

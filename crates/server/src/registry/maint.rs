@@ -77,7 +77,7 @@ impl Registry {
                 continue;
             }
             let t = now();
-            if !db.hold_for_gc(&digest, t, t - STALE_HOLD_SECS).await? {
+            if !db.hold(&digest, true, t, t - STALE_HOLD_SECS).await? {
                 continue; // an upload of this content is under way
             }
             let deleted = async {
@@ -89,7 +89,7 @@ impl Registry {
                 Ok(true)
             }
             .await;
-            db.release_gc_hold(&digest).await?;
+            db.release(&digest, true).await?;
             if deleted? {
                 report.blobs_deleted += 1;
                 report.bytes_freed += meta.size;

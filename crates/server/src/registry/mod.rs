@@ -555,7 +555,7 @@ impl Registry {
             if self
                 .0
                 .db
-                .hold_for_upload(digest, now, now - maint::STALE_HOLD_SECS)
+                .hold(digest, false, now, now - maint::STALE_HOLD_SECS)
                 .await?
             {
                 return Ok(());
@@ -568,7 +568,7 @@ impl Registry {
     }
 
     async fn release(&self, digest: &str) {
-        if let Err(e) = self.0.db.release_upload_hold(digest).await {
+        if let Err(e) = self.0.db.release(digest, false).await {
             tracing::warn!(error = %format!("{e:#}"), digest, "cannot release a blob hold (it expires)");
         }
     }
