@@ -237,6 +237,20 @@ impl Db {
         })
     }
 
+    /// Runs `statements` (each binding `key` as `$1`) in one transaction;
+    /// returns how many rows the last one touched.
+    async fn delete_all(&self, statements: &[&'static str], key: &str) -> Result<u64> {
+        Ok(on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let mut n = 0;
+            for q in statements {
+                n = sqlx::query(*q).bind(key).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            n
+        }))
+    }
+
     /// A round trip to the database.
     pub async fn ping(&self) -> Result<()> {
         on_pool!(&self.pool, p => {
@@ -295,21 +309,11 @@ impl Db {
 
     /// Deletes a user and their tokens; true when the user existed.
     pub async fn delete_user(&self, name: &str) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            sqlx::query("DELETE FROM api_tokens WHERE owner = $1")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-            let n = sqlx::query("DELETE FROM users WHERE name = $1")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            tx.commit().await?;
-            n
-        });
-        Ok(n > 0)
+        let stmts = [
+            "DELETE FROM api_tokens WHERE owner = $1",
+            "DELETE FROM users WHERE name = $1",
+        ];
+        Ok(self.delete_all(&stmts, name).await? > 0)
     }
 
     /// Stores an API token (only its SHA-256).
@@ -471,30 +475,17 @@ impl Db {
     /// Deletes a repository and everything it links (blobs stay for the
     /// garbage collector); true when it existed.
     pub async fn delete_repository(&self, name: &str) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            for q in [
-                "DELETE FROM tags WHERE repo = $1",
-                "DELETE FROM manifests WHERE repo = $1",
-                "DELETE FROM repo_blobs WHERE repo = $1",
-                "DELETE FROM referrers WHERE repo = $1",
-                "DELETE FROM files WHERE repo = $1",
-                "DELETE FROM uploads WHERE repo = $1",
-            ] {
-                sqlx::query(q)
-                    .bind(name)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let n = sqlx::query("DELETE FROM repositories WHERE name = $1")
-                .bind(name)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            tx.commit().await?;
-            n
-        });
-        Ok(n > 0)
+        let stmts = [
+            "DELETE FROM tags WHERE repo = $1",
+            "DELETE FROM manifests WHERE repo = $1",
+            "DELETE FROM repo_blobs WHERE repo = $1",
+            "DELETE FROM referrers WHERE repo = $1",
+            "DELETE FROM files WHERE repo = $1",
+            "DELETE FROM upload_chunks WHERE id IN (SELECT id FROM uploads WHERE repo = $1)",
+            "DELETE FROM uploads WHERE repo = $1",
+            "DELETE FROM repositories WHERE name = $1",
+        ];
+        Ok(self.delete_all(&stmts, name).await? > 0)
     }
 
     /// Size of a blob linked into `repo`, if it is.
@@ -1049,21 +1040,11 @@ impl Db {
 
     /// Ends an upload session.
     pub async fn delete_upload(&self, id: &str) -> Result<bool> {
-        let n = on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            sqlx::query("DELETE FROM upload_chunks WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let n = sqlx::query("DELETE FROM uploads WHERE id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            tx.commit().await?;
-            n
-        });
-        Ok(n > 0)
+        let stmts = [
+            "DELETE FROM upload_chunks WHERE id = $1",
+            "DELETE FROM uploads WHERE id = $1",
+        ];
+        Ok(self.delete_all(&stmts, id).await? > 0)
     }
 
     /// Remembers the SHA-256 of chunk `n` of an upload.
