@@ -225,6 +225,44 @@ fn serve_runs_the_registry_and_skopeo_pushes_and_pulls() {
     ]);
     let tags: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(tags["Tags"], json!(["v1"]));
+    // Anonymous pulls (Docker's anonymous token) only once the repository
+    // allows them.
+    let anon = [
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        "--no-creds",
+        &dest,
+    ];
+    assert!(
+        !skopeo(&anon).status.success(),
+        "anonymous pull of a private repository"
+    );
+    let set = |on: bool| {
+        let r = client
+            .patch(format!("{}/api/v1/repositories/production/app", server.url))
+            .basic_auth("admin", Some(token))
+            .json(&json!({"anonymous_read": on}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    set(true);
+    let o = skopeo(&anon);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(format!("sha256:{}", sha256_hex(&o.stdout)), index_digest);
+    // Still no anonymous push.
+    let o = skopeo(&[
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-no-creds",
+        &format!("oci:{}:v1", src.display()),
+        &format!("docker://{host}/production/app:v2"),
+    ]);
+    assert!(!o.status.success(), "anonymous push succeeded");
+    set(false);
+    assert!(!skopeo(&anon).status.success());
 }
 
 /// An OCI layout holding one artifact (empty config, `artifactType`, one

@@ -91,6 +91,7 @@ pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
+    tracing::debug!(route, method = %method, status = %status, micros = start.elapsed().as_micros() as u64, "request");
     metrics::counter!("signet_http_requests_total", "route" => route, "method" => method.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("signet_http_request_duration_seconds", "route" => route, "method" => method)

@@ -369,11 +369,7 @@ impl Registry {
                 let digest = format!("sha256:{hex}");
                 self.hold(&digest).await?;
                 let r = async {
-                    self.0
-                        .store
-                        .rename(&tmp, &self.blob_key(&hex))
-                        .await
-                        .context("cannot move the upload into place")?;
+                    self.move_into_place(&tmp, &hex).await?;
                     self.record_file(repo, path, &digest, size).await
                 }
                 .await;
@@ -386,6 +382,38 @@ impl Registry {
         };
         let digest = format!("sha256:{}", signet_types::hex::encode(&got));
         Ok(self.record_file(repo, path, &digest, size).await?)
+    }
+
+    /// Renames a finished temporary object to blob `hex`; where the store
+    /// cannot (S3 copies objects over 5 GiB only in parts), streams it
+    /// across, checking the digest again.
+    async fn move_into_place(&self, tmp: &ObjectPath, hex: &str) -> Result<()> {
+        let to = self.blob_key(hex);
+        if self.0.store.rename(tmp, &to).await.is_ok() {
+            return Ok(());
+        }
+        let body = self
+            .0
+            .store
+            .get(tmp)
+            .await
+            .context("cannot read the upload back")?
+            .into_stream();
+        let want = signet_types::hex::decode(hex).unwrap_or_default();
+        let (_, _, kept) = self
+            .write_object(
+                &to,
+                body,
+                Hasher::new(DigestAlgorithm::Sha256),
+                |g| g == want.as_slice(),
+                0,
+            )
+            .await?;
+        let _ = self.0.store.delete(tmp).await;
+        if !kept {
+            return Err(anyhow!("the upload changed while it was moved into place"));
+        }
+        Ok(())
     }
 
     async fn record_file(
