@@ -150,7 +150,7 @@ pub(crate) type OciResult<T> = Result<T, OciError>;
 
 /// The registry's routes: `/v2/` (OCI distribution, the token endpoint) and
 /// `/api/v1/` (repositories, files, users, tokens), all behind
-/// [`authenticate`].
+/// `authenticate`.
 pub fn router(registry: Registry) -> Router {
     Router::new()
         .route("/v2/", get(base))
