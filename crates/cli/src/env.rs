@@ -18,7 +18,26 @@ pub(crate) const COSIGN_PKCS11_MODULE_PATH: &str = "COSIGN_PKCS11_MODULE_PATH";
 pub(crate) const SIGNET_PKCS11_PIN: &str = "SIGNET_PKCS11_PIN";
 pub(crate) const COSIGN_PKCS11_PIN: &str = "COSIGN_PKCS11_PIN";
 
+pub(crate) const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
+pub(crate) const REGISTRY_AUTH_FILE: &str = "REGISTRY_AUTH_FILE";
+pub(crate) const HOME: &str = "HOME";
+
 pub(crate) const TABLE: &[Var] = &[
+    Var {
+        name: REGISTRY_AUTH_FILE,
+        description: "registry credentials file (Docker config.json format), read first",
+        sensitive: false,
+    },
+    Var {
+        name: DOCKER_CONFIG,
+        description: "directory of Docker's config.json (default ~/.docker)",
+        sensitive: false,
+    },
+    Var {
+        name: HOME,
+        description: "for ~/.docker/config.json",
+        sensitive: false,
+    },
     Var {
         name: SIGNET_PASSWORD,
         description: "password of the private key (set but empty means an empty password)",

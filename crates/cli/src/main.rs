@@ -10,6 +10,7 @@ mod cmd;
 mod env;
 mod hash;
 mod keyref;
+mod oci;
 mod output;
 mod pkcs11;
 mod tlog;
@@ -34,6 +35,10 @@ enum Command {
     SignBlob(cmd::sign_blob::Args),
     /// Verify a file against a detached signature or a bundle.
     VerifyBlob(cmd::verify_blob::Args),
+    /// Sign a container image (cosign's `sha256-<digest>.sig` layout).
+    Sign(cmd::image::SignArgs),
+    /// Verify a container image's signatures (exit 10 none, 11 no image, 12 none match).
+    Verify(cmd::image::VerifyArgs),
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: the OCI registry, file repositories and the
@@ -89,6 +94,8 @@ fn main() -> ExitCode {
         Command::SignBlob(a) => cmd::sign_blob::run(a),
         Command::VerifyBlob(a) => cmd::verify_blob::run(a),
         Command::VerifyDir(a) => cmd::verify_dir::run(a),
+        Command::Sign(a) => cmd::image::sign(a),
+        Command::Verify(a) => cmd::image::verify(a),
         Command::Serve(a) => cmd::serve::run(*a),
         Command::Log(c) => cmd::log::run(c),
         Command::Registry(c) => cmd::registry::run(c),

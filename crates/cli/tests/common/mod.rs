@@ -188,3 +188,56 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The CNCF registry (Debian's docker-registry) on a free port.
+pub struct DockerRegistry {
+    child: std::process::Child,
+    pub host: String,
+}
+
+impl DockerRegistry {
+    pub fn start(dir: &Path) -> Option<Self> {
+        if std::process::Command::new("docker-registry")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            signet_testkit::missing("docker-registry (apt install docker-registry)");
+            return None;
+        }
+        let port = free_port();
+        let config = dir.join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new("docker-registry")
+            .args(["serve"])
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let host = format!("127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while reqwest::blocking::get(format!("http://{host}/v2/")).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "docker-registry did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Some(Self { child, host })
+    }
+}
+
+impl Drop for DockerRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

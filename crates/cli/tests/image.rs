@@ -1,0 +1,332 @@
+//! `signet sign` / `signet verify` on real registries (`signet serve` with
+//! its token flow, and the CNCF docker-registry): cosign's legacy
+//! `sha256-<hex>.sig` layout, cosign's exit codes, and the refusals the
+//! issue names (payload for another digest, tampered payload, other key).
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+struct Target {
+    host: String,
+    creds: Option<(String, String)>,
+}
+
+impl Target {
+    fn http(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+        let rb =
+            reqwest::blocking::Client::new().request(method, format!("http://{}{path}", self.host));
+        match &self.creds {
+            Some((u, p)) => rb.basic_auth(u, Some(p)),
+            None => rb,
+        }
+    }
+
+    fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let d = signet_oci::sha256_digest(bytes);
+        let r = self
+            .http(reqwest::Method::POST, &format!("/v2/{repo}/blobs/uploads/"))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        let loc = loc
+            .trim_start_matches(&format!("http://{}", self.host))
+            .to_owned();
+        let sep = if loc.contains('?') { '&' } else { '?' };
+        let r = self
+            .http(reqwest::Method::PUT, &format!("{loc}{sep}digest={d}"))
+            .body(bytes.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        d
+    }
+
+    fn push_manifest(&self, repo: &str, reference: &str, bytes: &[u8]) -> String {
+        let r = self
+            .http(
+                reqwest::Method::PUT,
+                &format!("/v2/{repo}/manifests/{reference}"),
+            )
+            .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+            .body(bytes.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        signet_oci::sha256_digest(bytes)
+    }
+
+    /// A one-layer image tagged `tag`; returns its digest.
+    fn push_image(&self, repo: &str, tag: &str, content: &[u8]) -> String {
+        let cfg = self.push_blob(repo, b"{}");
+        let layer = self.push_blob(repo, content);
+        let m = serde_json::to_vec(&json!({"schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg, "size": 2},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": content.len()}]}))
+        .unwrap();
+        self.push_manifest(repo, tag, &m)
+    }
+
+    fn signet(&self, dir: &Path, args: &[&str]) -> Out {
+        let mut cmd = signet(dir);
+        cmd.env("SIGNET_PASSWORD", "pw")
+            .args(args)
+            .arg("--allow-insecure-registry");
+        if let Some((u, p)) = &self.creds {
+            cmd.args(["--registry-username", u, "--registry-password", p]);
+        }
+        run(&mut cmd)
+    }
+}
+
+/// Signs a Simple Signing payload naming `digest` with `key` (through
+/// `signet sign-blob`) and attaches it as the only `.sig` layer of `image`.
+fn forge(t: &Target, dir: &Path, repo: &str, image_digest: &str, names: &str, tamper: bool) {
+    let payload =
+        signet_oci::simple_signing::payload(&format!("{}/{repo}", t.host), names, &BTreeMap::new());
+    std::fs::write(dir.join("payload.json"), &payload).unwrap();
+    let o = run(signet(dir).env("SIGNET_PASSWORD", "pw").args([
+        "sign-blob",
+        "--key",
+        "k1.key",
+        "payload.json",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let sig = o.stdout.trim().to_owned();
+    let mut stored = payload.clone();
+    if tamper {
+        stored.push(b' ');
+    }
+    let digest = t.push_blob(repo, &stored);
+    let mut a = BTreeMap::new();
+    a.insert(signet_oci::legacy::SIGNATURE_ANNOTATION.to_owned(), sig);
+    let layers = vec![signet_oci::legacy::SigLayer {
+        media_type: signet_oci::legacy::SIMPLE_SIGNING.into(),
+        digest,
+        size: stored.len() as u64,
+        annotations: a,
+    }];
+    let cfg = signet_oci::legacy::config(&layers);
+    t.push_blob(repo, &cfg);
+    let m = signet_oci::legacy::manifest(&layers, &cfg);
+    t.push_manifest(
+        repo,
+        &signet_oci::reference::signature_tag(image_digest, "sig"),
+        &m,
+    );
+}
+
+fn sign_and_verify_on(t: &Target, dir: &Path) {
+    for k in ["k1", "k2", "k3"] {
+        keypair(dir, k);
+    }
+    let repo = "team/app";
+    let v1 = t.push_image(repo, "v1", b"one");
+    let image = format!("{}/{repo}:v1", t.host);
+    // Sign by tag: a warning naming the digest, then the signature.
+    let o = t.signet(dir, &["sign", "--key", "k1.key", &image]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&v1) && o.stderr.contains("WARNING"),
+        "{}",
+        o.stderr
+    );
+    // The .sig manifest is cosign's: one simple-signing layer, 233-byte config.
+    let sig_tag = signet_oci::reference::signature_tag(&v1, "sig");
+    let m: Value = t
+        .http(
+            reqwest::Method::GET,
+            &format!("/v2/{repo}/manifests/{sig_tag}"),
+        )
+        .header("accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(m["config"]["size"], 233);
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        signet_oci::legacy::SIMPLE_SIGNING
+    );
+    let o = t.signet(dir, &["verify", "--key", "k1.pub", &image]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr.contains(&format!("Verification for {image} --")),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .contains("  - The signatures were verified against the specified public key")
+    );
+    let out: Value = serde_json::from_str(o.stdout.trim()).unwrap();
+    assert_eq!(out[0]["critical"]["image"]["docker-manifest-digest"], v1);
+    assert_eq!(
+        out[0]["critical"]["identity"]["docker-reference"],
+        format!("{}/{repo}", t.host)
+    );
+    // A second signature (another key, an annotation) is appended.
+    let by_digest = format!("{}/{repo}@{v1}", t.host);
+    let o = t.signet(
+        dir,
+        &["sign", "--key", "k2.key", "-a", "env=prod", &by_digest],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!o.stderr.contains("WARNING"));
+    for (key, ann, code) in [
+        ("k1.pub", None, 0),
+        ("k2.pub", Some("env=prod"), 0),
+        ("k1.pub", Some("env=prod"), 12),
+        ("k2.pub", Some("env=dev"), 12),
+        ("k3.pub", None, 12),
+    ] {
+        let mut args = vec!["verify", "--key", key];
+        if let Some(a) = ann {
+            args.extend(["-a", a]);
+        }
+        args.push(&image);
+        let o = t.signet(dir, &args);
+        assert_eq!(o.code, code, "{key} {ann:?}: {}", o.stderr);
+        if code == 12 {
+            assert!(o.stderr.contains("no matching signatures"), "{}", o.stderr);
+        }
+    }
+    // No signatures: 10. No such tag: 11.
+    let v2 = t.push_image(repo, "v2", b"two");
+    let o = t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/{repo}:v2", t.host),
+        ],
+    );
+    assert_eq!(o.code, 10, "{}", o.stderr);
+    let o = t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/{repo}:nope", t.host),
+        ],
+    );
+    assert_eq!(o.code, 11, "{}", o.stderr);
+    // A valid signature whose payload names another digest: 12.
+    forge(t, dir, repo, &v2, &v1, false);
+    let o = t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/{repo}:v2", t.host),
+        ],
+    );
+    assert_eq!(o.code, 12, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("invalid or missing digest in claim"),
+        "{}",
+        o.stderr
+    );
+    // A payload changed after signing: 12.
+    forge(t, dir, repo, &v2, &v2, true);
+    let o = t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/{repo}:v2", t.host),
+        ],
+    );
+    assert_eq!(o.code, 12, "{}", o.stderr);
+    // The untampered forge-free control: a correct payload verifies.
+    forge(t, dir, repo, &v2, &v2, false);
+    let o = t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/{repo}:v2", t.host),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // Garbage where the signature manifest should be: a clear error, no panic.
+    t.push_manifest(
+        repo,
+        &signet_oci::reference::signature_tag(&v2, "sig"),
+        br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"x","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#,
+    );
+    let o = t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/{repo}:v2", t.host),
+        ],
+    );
+    assert_eq!(o.code, 12, "{}", o.stderr);
+    // Bad references and unreachable registries: exit 2 with a reason.
+    let o = t.signet(dir, &["verify", "--key", "k1.pub", "UPPER/Case"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("not an image reference"), "{}", o.stderr);
+    let o = run(signet(dir).args([
+        "verify",
+        "--key",
+        "k1.pub",
+        "--allow-insecure-registry",
+        "127.0.0.1:1/a:b",
+    ]));
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("cannot reach the registry"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn sign_and_verify_on_signet_serve() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    let target = Target {
+        host: server.url.trim_start_matches("http://").to_owned(),
+        creds: Some(("admin".into(), token.trim().to_owned())),
+    };
+    sign_and_verify_on(&target, t.path());
+    // Without credentials signet serve refuses the push: exit 2, nothing stored.
+    let o = run(signet(t.path()).env("SIGNET_PASSWORD", "pw").args([
+        "sign",
+        "--key",
+        "k1.key",
+        "--allow-insecure-registry",
+        &format!("{}/team/app:v1", target.host),
+    ]));
+    assert_eq!(o.code, 2, "{}", o.stderr);
+}
+
+#[test]
+fn sign_and_verify_on_docker_registry() {
+    let t = tempfile::tempdir().unwrap();
+    let Some(peer) = DockerRegistry::start(t.path()) else {
+        return;
+    };
+    let target = Target {
+        host: peer.host.clone(),
+        creds: None,
+    };
+    sign_and_verify_on(&target, t.path());
+}

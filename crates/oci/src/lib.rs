@@ -1,0 +1,30 @@
+//! OCI image references and cosign's image signature formats, as pure
+//! data: no I/O. The CLI fetches and pushes; this crate says what the bytes
+//! are.
+//!
+//! - [`reference`](mod@reference): `registry/repository[:tag][@digest]`, with Docker Hub's
+//!   defaults made explicit as cosign does.
+//! - [`simple_signing`]: the payload cosign signs for an image, byte for byte.
+//! - [`legacy`]: the `sha256-<hex>.sig` manifest that carries signatures.
+#![forbid(unsafe_code)]
+
+pub mod legacy;
+pub mod reference;
+pub mod simple_signing;
+
+/// `sha256:<hex>` of `bytes`.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!(
+        "sha256:{}",
+        signet_types::hex::encode(signet_crypto::digest::sha256_concat(&[bytes]))
+    )
+}
+
+/// Whether `d` is `sha256:<64 lowercase hex>`.
+pub fn is_sha256_digest(d: &str) -> bool {
+    d.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
