@@ -45,6 +45,7 @@ pub(crate) struct RegistryArgs {
 /// A manifest as fetched.
 pub(crate) struct Manifest {
     pub(crate) bytes: Vec<u8>,
+    pub(crate) media_type: String,
     /// `sha256:` of the bytes.
     pub(crate) digest: String,
 }
@@ -284,12 +285,53 @@ impl Registry {
         if !r.status().is_success() {
             return Err(self.fail(&format!("cannot read manifest {repo}:{reference}"), r));
         }
+        let media_type = r
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned();
         let bytes = read_limited(r, MAX_MANIFEST, "manifest")?;
         let digest = signet_oci::sha256_digest(&bytes);
         if signet_oci::is_sha256_digest(reference) && digest != reference {
             bail!("the registry returned a manifest with digest {digest} for {reference}");
         }
-        Ok(Manifest { bytes, digest })
+        Ok(Manifest {
+            bytes,
+            media_type,
+            digest,
+        })
+    }
+
+    /// The referrers index of `digest` filtered to `artifact_type`, or
+    /// `None` when the registry has no referrers API (a 404).
+    pub(crate) fn referrers(
+        &self,
+        repo: &str,
+        digest: &str,
+        artifact_type: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let url = reqwest::Url::parse_with_params(
+            &self.url(repo, &format!("referrers/{digest}")),
+            [("artifactType", artifact_type)],
+        )
+        .context("bad referrers URL")?;
+        let r = self.send(&|| {
+            self.http
+                .get(url.clone())
+                .header(ACCEPT, "application/vnd.oci.image.index.v1+json")
+        })?;
+        if r.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !r.status().is_success() {
+            return Err(self.fail("cannot list referrers", r));
+        }
+        Ok(Some(read_limited(r, MAX_MANIFEST, "referrers index")?))
     }
 
     /// A blob, checked against its digest.

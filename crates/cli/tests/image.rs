@@ -166,12 +166,25 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
         o.stderr
             .contains("  - The signatures were verified against the specified public key")
     );
+    // Both layouts were written and verify: the bundle (reported as cosign
+    // v3 does, with the predicate type) and the legacy payload.
     let out: Value = serde_json::from_str(o.stdout.trim()).unwrap();
-    assert_eq!(out[0]["critical"]["image"]["docker-manifest-digest"], v1);
+    let out = out.as_array().unwrap();
+    assert_eq!(out.len(), 2, "{out:?}");
+    let legacy = out
+        .iter()
+        .find(|v| v["critical"]["type"] == signet_oci::simple_signing::COSIGN_TYPE)
+        .unwrap();
+    assert_eq!(legacy["critical"]["image"]["docker-manifest-digest"], v1);
     assert_eq!(
-        out[0]["critical"]["identity"]["docker-reference"],
+        legacy["critical"]["identity"]["docker-reference"],
         format!("{}/{repo}", t.host)
     );
+    let bundle = out
+        .iter()
+        .find(|v| v["critical"]["type"] == signet_oci::referrer::SIGN_PREDICATE)
+        .unwrap();
+    assert_eq!(bundle["critical"]["image"]["docker-manifest-digest"], v1);
     // A second signature (another key, an annotation) is appended.
     let by_digest = format!("{}/{repo}@{v1}", t.host);
     let o = t.signet(
@@ -198,6 +211,70 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
             assert!(o.stderr.contains("no matching signatures"), "{}", o.stderr);
         }
     }
+    // The bundle layout alone: a Sigstore bundle referrer, found through the
+    // referrers API (signet serve) or the sha256-<hex> fallback index
+    // (docker-registry 2.8 has no referrers API), verified on its own.
+    let v3 = t.push_image(repo, "v3", b"three");
+    let v3_image = format!("{}/{repo}:v3", t.host);
+    let o = t.signet(
+        dir,
+        &[
+            "sign", "--key", "k1.key", "--layout", "bundle", "-a", "team=a", &v3_image,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let legacy = t
+        .http(
+            reqwest::Method::HEAD,
+            &format!(
+                "/v2/{repo}/manifests/{}",
+                signet_oci::reference::signature_tag(&v3, "sig")
+            ),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(
+        legacy.status(),
+        404,
+        "--layout bundle wrote a legacy signature"
+    );
+    let r = t
+        .http(reqwest::Method::GET, &format!("/v2/{repo}/referrers/{v3}"))
+        .send()
+        .unwrap();
+    let index: Value = if r.status() == 200 {
+        r.json().unwrap()
+    } else {
+        t.http(
+            reqwest::Method::GET,
+            &format!(
+                "/v2/{repo}/manifests/{}",
+                signet_oci::referrer::fallback_tag(&v3)
+            ),
+        )
+        .header("accept", "application/vnd.oci.image.index.v1+json")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+    };
+    assert_eq!(
+        index["manifests"][0]["artifactType"],
+        signet_oci::referrer::BUNDLE_V03
+    );
+    let o = t.signet(
+        dir,
+        &["verify", "--key", "k1.pub", "-a", "team=a", &v3_image],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let out: Value = serde_json::from_str(o.stdout.trim()).unwrap();
+    assert_eq!(
+        out[0]["critical"]["type"],
+        signet_oci::referrer::SIGN_PREDICATE
+    );
+    assert_eq!(out[0]["critical"]["image"]["docker-manifest-digest"], v3);
+    let o = t.signet(dir, &["verify", "--key", "k2.pub", &v3_image]);
+    assert_eq!(o.code, 12, "{}", o.stderr);
     // No signatures: 10. No such tag: 11.
     let v2 = t.push_image(repo, "v2", b"two");
     let o = t.signet(

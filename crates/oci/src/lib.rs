@@ -10,6 +10,7 @@
 
 pub mod legacy;
 pub mod reference;
+pub mod referrer;
 pub mod simple_signing;
 
 /// `sha256:<hex>` of `bytes`.

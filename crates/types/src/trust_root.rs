@@ -103,6 +103,28 @@ impl TrustedRoot {
     }
 }
 
+/// Formats unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian, UTC).
+pub fn unix_to_rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (H. Hinnant's algorithm), days since 1970-01-01.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` to unix seconds.
 pub fn rfc3339_to_unix(s: &str) -> Result<i64> {
     let bad = || Error::Canonical("malformed RFC 3339 time");
@@ -212,5 +234,20 @@ mod tests {
                 .contains(1_600_000_000)
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for t in [
+            0i64,
+            951_782_400,
+            1_795_330_035,
+            4_102_444_800,
+            1_709_164_800,
+        ] {
+            let text = super::unix_to_rfc3339(t);
+            assert_eq!(super::rfc3339_to_unix(&text).unwrap(), t, "{text}");
+        }
+        assert_eq!(super::unix_to_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 }

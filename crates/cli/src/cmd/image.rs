@@ -1,8 +1,10 @@
 //! `signet sign IMAGE` and `signet verify IMAGE`: cosign's key-based image
-//! signatures in the legacy layout (`sha256-<hex>.sig`, Simple Signing
-//! payloads), byte-compatible with what cosign writes and reads, with
-//! cosign's output and exit codes (10 no signatures, 11 image not found,
-//! 12 no matching signatures).
+//! signatures in both layouts: legacy (`sha256-<hex>.sig`, Simple Signing
+//! payloads, byte-compatible with cosign) and cosign v3's Sigstore bundle
+//! v0.3 referrer (DSSE over an in-toto statement naming the image), with
+//! the `sha256-<hex>` fallback index on registries without the referrers
+//! API; cosign's output and exit codes (10 no signatures, 11 image not
+//! found, 12 no matching signatures).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -13,7 +15,10 @@ use signet_crypto::digest::Digest;
 use signet_crypto::{Message, PublicKey};
 use signet_oci::legacy::{self, SigLayer};
 use signet_oci::reference::{Reference, signature_tag};
-use signet_oci::simple_signing;
+use signet_oci::{referrer, simple_signing};
+use signet_types::bundle::{
+    Bundle, Envelope, EnvelopeSignature, MEDIA_TYPE_V0_3, PublicKeyIdentifier, VerificationMaterial,
+};
 
 use crate::keyref::{load_signer, load_verifier};
 use crate::oci::{NotFound, Registry, RegistryArgs};
@@ -27,9 +32,23 @@ fn parse_annotation(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("annotation {s:?} is not key=value"))
 }
 
+/// Where `signet sign` stores the signature.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Layout {
+    /// `sha256-<hex>.sig` (what Podman, Skopeo, CRI-O and older cosign read).
+    Legacy,
+    /// A Sigstore bundle as an OCI 1.1 referrer (cosign v3).
+    Bundle,
+    /// Both.
+    Both,
+}
+
 /// Arguments of `signet sign`.
 #[derive(clap::Args)]
 pub(crate) struct SignArgs {
+    /// Which signature layout(s) to write.
+    #[arg(long, value_enum, default_value = "both")]
+    layout: Layout,
     /// Signing key: a path, env://VAR or a pkcs11: URI.
     #[arg(long)]
     key: String,
@@ -86,18 +105,33 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
         );
     }
     let annotations: BTreeMap<String, String> = args.annotations.into_iter().collect();
-    let payload = simple_signing::payload(&r.name(), &digest, &annotations);
+    if args.layout != Layout::Bundle {
+        sign_legacy(&reg, &r, &signer, &digest, &annotations)?;
+    }
+    if args.layout != Layout::Legacy {
+        sign_bundle(&reg, &r, &signer, &digest, &annotations)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sign_legacy(
+    reg: &Registry,
+    r: &Reference,
+    signer: &crate::keyref::Signer,
+    digest: &str,
+    annotations: &BTreeMap<String, String>,
+) -> Result<()> {
+    let payload = simple_signing::payload(&r.name(), digest, annotations);
     let signature = signer.sign(&message_for(signer.public_key(), &payload))?;
     let b64 = base64::engine::general_purpose::STANDARD.encode(&signature);
-
-    let tag = signature_tag(&digest, "sig");
+    let tag = signature_tag(digest, "sig");
     let mut layers = match reg.manifest(&r.repository, &tag) {
         Ok(m) => legacy::parse(&m.bytes)?,
         Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Vec::new(),
         Err(e) => return Err(e),
     };
     let mut layer_annotations = BTreeMap::new();
-    layer_annotations.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), b64.clone());
+    layer_annotations.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), b64);
     let layer = SigLayer {
         media_type: legacy::SIMPLE_SIGNING.to_owned(),
         digest: signet_oci::sha256_digest(&payload),
@@ -106,7 +140,7 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     };
     if layers.iter().any(|l| l == &layer) {
         eprintln!("This signature is already attached to {digest}; nothing to do.");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(());
     }
     layers.push(layer);
     reg.put_blob(&r.repository, &payload)?;
@@ -114,8 +148,83 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     reg.put_blob(&r.repository, &config)?;
     let manifest = legacy::manifest(&layers, &config);
     eprintln!("Pushing signature to: {}:{tag}", r.name());
-    reg.put_manifest(&r.repository, &tag, OCI_MANIFEST, &manifest)?;
-    Ok(ExitCode::SUCCESS)
+    reg.put_manifest(&r.repository, &tag, OCI_MANIFEST, &manifest)
+}
+
+fn sign_bundle(
+    reg: &Registry,
+    r: &Reference,
+    signer: &crate::keyref::Signer,
+    digest: &str,
+    annotations: &BTreeMap<String, String>,
+) -> Result<()> {
+    let image = reg.manifest(&r.repository, digest)?;
+    let statement = referrer::statement(
+        digest,
+        referrer::SIGN_PREDICATE,
+        &serde_json::json!({}),
+        annotations,
+    );
+    let pae = signet_types::dsse::pae(referrer::IN_TOTO, &statement);
+    let sig = signer.sign(&message_for(signer.public_key(), &pae))?;
+    let bundle = Bundle {
+        media_type: MEDIA_TYPE_V0_3.to_owned(),
+        verification_material: VerificationMaterial {
+            public_key: Some(PublicKeyIdentifier {
+                hint: signer.public_key().key_hint(),
+            }),
+            ..Default::default()
+        },
+        message_signature: None,
+        dsse_envelope: Some(Envelope {
+            payload: statement,
+            payload_type: referrer::IN_TOTO.to_owned(),
+            signatures: vec![EnvelopeSignature {
+                sig,
+                keyid: String::new(),
+            }],
+        }),
+    };
+    let bundle_bytes = serde_json::to_vec(&bundle)?;
+    let bundle_digest = reg.put_blob(&r.repository, &bundle_bytes)?;
+    reg.put_blob(&r.repository, referrer::EMPTY_CONFIG)?;
+    let media_type = if image.media_type.is_empty() {
+        OCI_MANIFEST.to_owned()
+    } else {
+        image.media_type.clone()
+    };
+    let subject = referrer::descriptor(&media_type, digest, image.bytes.len());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let manifest = referrer::manifest(
+        &bundle_digest,
+        bundle_bytes.len(),
+        &subject,
+        referrer::SIGN_PREDICATE,
+        &signet_types::trust_root::unix_to_rfc3339(now),
+    );
+    let manifest_digest = signet_oci::sha256_digest(&manifest);
+    eprintln!("Pushing bundle referrer to: {}@{manifest_digest}", r.name());
+    reg.put_manifest(&r.repository, &manifest_digest, OCI_MANIFEST, &manifest)?;
+    if reg
+        .referrers(&r.repository, digest, referrer::BUNDLE_V03)?
+        .is_none()
+    {
+        // No referrers API: keep the fallback index (tag sha256-<hex>).
+        let tag = referrer::fallback_tag(digest);
+        let old = match reg.manifest(&r.repository, &tag) {
+            Ok(m) => Some(m.bytes),
+            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => None,
+            Err(e) => return Err(e),
+        };
+        let mut desc = referrer::descriptor(OCI_MANIFEST, &manifest_digest, manifest.len());
+        desc["artifactType"] = serde_json::json!(referrer::BUNDLE_V03);
+        let index = referrer::add_to_index(old.as_deref(), desc).map_err(|e| anyhow!(e))?;
+        reg.put_manifest(&r.repository, &tag, referrer::OCI_INDEX, &index)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
@@ -127,36 +236,48 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
         eprintln!("Error: image tag not found: {}", args.image);
         return Ok(ExitCode::from(11));
     };
-    let tag = signature_tag(&digest, "sig");
-    let layers = match reg.manifest(&r.repository, &tag) {
-        Ok(m) => legacy::parse(&m.bytes),
-        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {
-            eprintln!("Error: no signatures found for {} ({digest})", args.image);
-            return Ok(ExitCode::from(10));
-        }
-        Err(e) => return Err(e),
-    };
-    let layers = match layers {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("Error: no matching signatures: {e}");
-            return Ok(ExitCode::from(12));
-        }
-    };
-    if layers.len() > legacy::MAX_SIGNATURES {
-        return Err(anyhow!(
-            "maximum number of signatures on an image is {}, found {}",
-            legacy::MAX_SIGNATURES,
-            layers.len()
-        ));
-    }
     let mut verified = Vec::new();
     let mut reasons = Vec::new();
-    for (i, l) in layers.iter().enumerate() {
-        match check_layer(&reg, &r, &key, &digest, &annotations, l) {
+    let mut found = 0usize;
+    // cosign v3 looks for bundle referrers first, then the legacy tag.
+    let bundles = bundle_referrers(&reg, &r.repository, &digest)?;
+    found += bundles.len();
+    for (i, m) in bundles.iter().enumerate() {
+        match check_bundle(&reg, &r, &key, &digest, &annotations, m, &args.image) {
             Ok(v) => verified.push(v),
-            Err(e) => reasons.push(format!("signature {i}: {e:#}")),
+            Err(e) => reasons.push(format!("bundle {i}: {e:#}")),
         }
+    }
+    let tag = signature_tag(&digest, "sig");
+    match reg.manifest(&r.repository, &tag) {
+        Ok(m) => match legacy::parse(&m.bytes) {
+            Ok(layers) => {
+                if layers.len() > legacy::MAX_SIGNATURES {
+                    return Err(anyhow!(
+                        "maximum number of signatures on an image is {}, found {}",
+                        legacy::MAX_SIGNATURES,
+                        layers.len()
+                    ));
+                }
+                found += layers.len().max(1);
+                for (i, l) in layers.iter().enumerate() {
+                    match check_layer(&reg, &r, &key, &digest, &annotations, l) {
+                        Ok(v) => verified.push(v),
+                        Err(e) => reasons.push(format!("signature {i}: {e:#}")),
+                    }
+                }
+            }
+            Err(e) => {
+                found += 1;
+                reasons.push(e.to_string());
+            }
+        },
+        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
+        Err(e) => return Err(e),
+    }
+    if found == 0 {
+        eprintln!("Error: no signatures found for {} ({digest})", args.image);
+        return Ok(ExitCode::from(10));
     }
     if verified.is_empty() {
         eprintln!(
@@ -209,4 +330,74 @@ fn check_layer(
         return Err(anyhow!("the payload lacks the required annotations"));
     }
     Ok(serde_json::from_slice(&payload)?)
+}
+
+/// Manifest digests of the bundle referrers of `digest` (referrers API, or
+/// the fallback index where the registry has none).
+fn bundle_referrers(reg: &Registry, repo: &str, digest: &str) -> Result<Vec<String>> {
+    let index = match reg.referrers(repo, digest, referrer::BUNDLE_V03)? {
+        Some(i) => i,
+        None => match reg.manifest(repo, &referrer::fallback_tag(digest)) {
+            Ok(m) => m.bytes,
+            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        },
+    };
+    referrer::bundle_referrers(&index).map_err(|e| anyhow!(e))
+}
+
+/// One bundle referrer: its bundle, the DSSE signature with `key`, the
+/// statement's subject (the image digest) and annotations. Returns the
+/// claim in cosign's simple-signing shape.
+fn check_bundle(
+    reg: &Registry,
+    r: &Reference,
+    key: &PublicKey,
+    digest: &str,
+    annotations: &BTreeMap<String, String>,
+    manifest_digest: &str,
+    image: &str,
+) -> Result<serde_json::Value> {
+    let m = reg.manifest(&r.repository, manifest_digest)?;
+    let (layer, _) = referrer::bundle_layer(&m.bytes).map_err(|e| anyhow!(e))?;
+    let bytes = reg.blob(&r.repository, &layer)?;
+    let bundle = Bundle::from_json(&bytes)?;
+    let env = bundle
+        .dsse_envelope
+        .ok_or_else(|| anyhow!("the bundle holds a message signature, not a DSSE envelope"))?;
+    if env.payload_type != referrer::IN_TOTO {
+        return Err(anyhow!(
+            "the envelope's payload type is {:?}, not in-toto",
+            env.payload_type
+        ));
+    }
+    let pae = signet_types::dsse::pae(&env.payload_type, &env.payload);
+    if !env
+        .signatures
+        .iter()
+        .any(|s| key.verify(&message_for(key, &pae), &s.sig).is_ok())
+    {
+        return Err(anyhow!("no envelope signature verifies with this key"));
+    }
+    let statement = referrer::parse_statement(&env.payload).map_err(|e| anyhow!(e))?;
+    let hex = digest.trim_start_matches("sha256:");
+    if !statement.subjects.iter().any(|s| s == hex) {
+        return Err(anyhow!(
+            "no matching subject digest found: the statement does not name {digest}"
+        ));
+    }
+    if !annotations
+        .iter()
+        .all(|(k, v)| statement.annotations.get(k).and_then(|x| x.as_str()) == Some(v.as_str()))
+    {
+        return Err(anyhow!("the statement lacks the required annotations"));
+    }
+    Ok(serde_json::json!({
+        "critical": {
+            "identity": {"docker-reference": image},
+            "image": {"docker-manifest-digest": digest},
+            "type": statement.predicate_type,
+        },
+        "optional": statement.annotations,
+    }))
 }
