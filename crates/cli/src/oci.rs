@@ -152,6 +152,7 @@ impl Registry {
         let mut b = Http::builder()
             .timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
+            .tcp_nodelay(true)
             .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")));
         if args.allow_insecure_registry {
             b = b.danger_accept_invalid_certs(true);

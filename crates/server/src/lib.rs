@@ -62,6 +62,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         listener.local_addr()?,
         log.origin()
     );
+    // No Nagle: a response's headers and a small body go out as separate
+    // writes, and on a kept-alive connection Nagle plus the client's
+    // delayed ACK would hold the body ~40 ms.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     // On SIGTERM/SIGINT: stop accepting, let requests in flight (uploads)
     // finish, but not for longer than --shutdown-grace.
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
