@@ -39,6 +39,10 @@ enum Command {
     Sign(cmd::image::SignArgs),
     /// Verify a container image's signatures (exit 10 none, 11 no image, 12 none match).
     Verify(cmd::image::VerifyArgs),
+    /// Attest to an image: sign an in-toto statement with a predicate (SLSA, SBOM, ...).
+    Attest(cmd::image::AttestArgs),
+    /// Verify an image's attestations; prints each verified DSSE envelope.
+    VerifyAttestation(cmd::image::VerifyAttestationArgs),
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: the OCI registry, file repositories and the
@@ -96,6 +100,8 @@ fn main() -> ExitCode {
         Command::VerifyDir(a) => cmd::verify_dir::run(a),
         Command::Sign(a) => cmd::image::sign(a),
         Command::Verify(a) => cmd::image::verify(a),
+        Command::Attest(a) => cmd::image::attest(a),
+        Command::VerifyAttestation(a) => cmd::image::verify_attestation(a),
         Command::Serve(a) => cmd::serve::run(*a),
         Command::Log(c) => cmd::log::run(c),
         Command::Registry(c) => cmd::registry::run(c),

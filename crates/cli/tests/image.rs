@@ -275,12 +275,131 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
     assert_eq!(out[0]["critical"]["image"]["docker-manifest-digest"], v3);
     let o = t.signet(dir, &["verify", "--key", "k2.pub", &v3_image]);
     assert_eq!(o.code, 12, "{}", o.stderr);
+    // Attestations: SLSA provenance on v1, both layouts.
+    std::fs::write(
+        dir.join("prov.json"),
+        br#"{"buildDefinition":{"buildType":"https://example.com/ci"},"runDetails":{"builder":{"id":"ci"}}}"#,
+    )
+    .unwrap();
+    let o = t.signet(
+        dir,
+        &[
+            "attest",
+            "--key",
+            "k1.key",
+            "--type",
+            "slsaprovenance1",
+            "--predicate",
+            "prov.json",
+            &image,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = t.signet(
+        dir,
+        &[
+            "verify-attestation",
+            "--key",
+            "k1.pub",
+            "--type",
+            "slsaprovenance1",
+            &image,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{}", o.stdout);
+    let env: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(env["payloadType"], "application/vnd.in-toto+json");
+    use base64::Engine;
+    let st: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(env["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(
+        st["subject"][0]["digest"]["sha256"],
+        v1.trim_start_matches("sha256:")
+    );
+    assert_eq!(st["predicate"]["runDetails"]["builder"]["id"], "ci");
+    for (key, kind) in [("k1.pub", "cyclonedx"), ("k2.pub", "slsaprovenance1")] {
+        let o = t.signet(
+            dir,
+            &["verify-attestation", "--key", key, "--type", kind, &image],
+        );
+        assert_eq!(o.code, 12, "{key} {kind}: {}", o.stderr);
+    }
+    // --replace keeps one legacy attestation per type.
+    for _ in 0..2 {
+        let o = t.signet(
+            dir,
+            &[
+                "attest",
+                "--key",
+                "k1.key",
+                "--type",
+                "slsaprovenance1",
+                "--predicate",
+                "prov.json",
+                "--layout",
+                "legacy",
+                "--replace",
+                &image,
+            ],
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    let att: Value = t
+        .http(
+            reqwest::Method::GET,
+            &format!(
+                "/v2/{repo}/manifests/{}",
+                signet_oci::reference::signature_tag(&v1, "att")
+            ),
+        )
+        .header("accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(att["layers"].as_array().unwrap().len(), 1, "{att}");
+    assert_eq!(
+        att["layers"][0]["annotations"]["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    let o = t.signet(
+        dir,
+        &[
+            "attest",
+            "--key",
+            "k1.key",
+            "--type",
+            "cyclonedx",
+            "--predicate",
+            "k1.pub",
+            &image,
+        ],
+    );
+    assert_eq!(o.code, 2, "a non-JSON predicate: {}", o.stderr);
+    assert!(o.stderr.contains("not JSON"), "{}", o.stderr);
     // No signatures: 10. No such tag: 11.
     let v2 = t.push_image(repo, "v2", b"two");
     let o = t.signet(
         dir,
         &[
             "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/{repo}:v2", t.host),
+        ],
+    );
+    assert_eq!(o.code, 10, "{}", o.stderr);
+    let o = t.signet(
+        dir,
+        &[
+            "verify-attestation",
             "--key",
             "k1.pub",
             &format!("{}/{repo}:v2", t.host),

@@ -14,6 +14,11 @@ pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+js
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
 /// The annotation holding a Rekor bundle.
 pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
+/// Media type of an attestation layer (a DSSE envelope).
+pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
+/// The annotation naming an attestation layer's predicate type.
+pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
+
 /// Most signature layers cosign verifies on one image.
 pub const MAX_SIGNATURES: usize = 100;
 

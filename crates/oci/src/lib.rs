@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod legacy;
+pub mod predicate;
 pub mod reference;
 pub mod referrer;
 pub mod simple_signing;

@@ -106,67 +106,112 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     }
     let annotations: BTreeMap<String, String> = args.annotations.into_iter().collect();
     if args.layout != Layout::Bundle {
-        sign_legacy(&reg, &r, &signer, &digest, &annotations)?;
+        let payload = simple_signing::payload(&r.name(), &digest, &annotations);
+        let signature = signer.sign(&message_for(signer.public_key(), &payload))?;
+        let mut layer_annotations = BTreeMap::new();
+        layer_annotations.insert(
+            legacy::SIGNATURE_ANNOTATION.to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(&signature),
+        );
+        push_legacy_layer(
+            &reg,
+            &r,
+            &digest,
+            "sig",
+            legacy::SIMPLE_SIGNING,
+            &payload,
+            layer_annotations,
+            false,
+        )?;
     }
     if args.layout != Layout::Legacy {
-        sign_bundle(&reg, &r, &signer, &digest, &annotations)?;
+        let statement = referrer::statement(
+            &digest,
+            referrer::SIGN_PREDICATE,
+            &serde_json::json!({}),
+            &annotations,
+        );
+        let env = envelope(&signer, statement)?;
+        push_bundle(&reg, &r, &signer, &digest, env, referrer::SIGN_PREDICATE)?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn sign_legacy(
+/// Appends a layer (`bytes` with `annotations`) to the legacy
+/// `sha256-<hex>.<suffix>` manifest of `digest`; with `replace_same_type`,
+/// first drops layers with the same `predicateType` annotation.
+#[allow(clippy::too_many_arguments)]
+fn push_legacy_layer(
     reg: &Registry,
     r: &Reference,
-    signer: &crate::keyref::Signer,
     digest: &str,
-    annotations: &BTreeMap<String, String>,
+    suffix: &str,
+    media_type: &str,
+    bytes: &[u8],
+    annotations: BTreeMap<String, String>,
+    replace_same_type: bool,
 ) -> Result<()> {
-    let payload = simple_signing::payload(&r.name(), digest, annotations);
-    let signature = signer.sign(&message_for(signer.public_key(), &payload))?;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&signature);
-    let tag = signature_tag(digest, "sig");
+    let tag = signature_tag(digest, suffix);
     let mut layers = match reg.manifest(&r.repository, &tag) {
         Ok(m) => legacy::parse(&m.bytes)?,
         Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Vec::new(),
         Err(e) => return Err(e),
     };
-    let mut layer_annotations = BTreeMap::new();
-    layer_annotations.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), b64);
+    if replace_same_type {
+        let kind = annotations.get(legacy::PREDICATE_TYPE_ANNOTATION);
+        layers.retain(|l| l.annotations.get(legacy::PREDICATE_TYPE_ANNOTATION) != kind);
+    }
     let layer = SigLayer {
-        media_type: legacy::SIMPLE_SIGNING.to_owned(),
-        digest: signet_oci::sha256_digest(&payload),
-        size: payload.len() as u64,
-        annotations: layer_annotations,
+        media_type: media_type.to_owned(),
+        digest: signet_oci::sha256_digest(bytes),
+        size: bytes.len() as u64,
+        annotations,
     };
     if layers.iter().any(|l| l == &layer) {
         eprintln!("This signature is already attached to {digest}; nothing to do.");
         return Ok(());
     }
     layers.push(layer);
-    reg.put_blob(&r.repository, &payload)?;
+    reg.put_blob(&r.repository, bytes)?;
     let config = legacy::config(&layers);
     reg.put_blob(&r.repository, &config)?;
     let manifest = legacy::manifest(&layers, &config);
-    eprintln!("Pushing signature to: {}:{tag}", r.name());
+    eprintln!("Pushing to: {}:{tag}", r.name());
     reg.put_manifest(&r.repository, &tag, OCI_MANIFEST, &manifest)
 }
 
-fn sign_bundle(
+/// A DSSE envelope over `statement` signed by `signer`.
+fn envelope(signer: &crate::keyref::Signer, statement: Vec<u8>) -> Result<Envelope> {
+    let pae = signet_types::dsse::pae(referrer::IN_TOTO, &statement);
+    let sig = signer.sign(&message_for(signer.public_key(), &pae))?;
+    Ok(Envelope {
+        payload: statement,
+        payload_type: referrer::IN_TOTO.to_owned(),
+        signatures: vec![EnvelopeSignature {
+            sig,
+            keyid: String::new(),
+        }],
+    })
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
+        .unwrap_or(0)
+}
+
+/// Stores `env` in a Sigstore bundle v0.3 as a referrer of `digest` (and
+/// in the fallback index where the registry has no referrers API).
+fn push_bundle(
     reg: &Registry,
     r: &Reference,
     signer: &crate::keyref::Signer,
     digest: &str,
-    annotations: &BTreeMap<String, String>,
+    env: Envelope,
+    predicate_type: &str,
 ) -> Result<()> {
     let image = reg.manifest(&r.repository, digest)?;
-    let statement = referrer::statement(
-        digest,
-        referrer::SIGN_PREDICATE,
-        &serde_json::json!({}),
-        annotations,
-    );
-    let pae = signet_types::dsse::pae(referrer::IN_TOTO, &statement);
-    let sig = signer.sign(&message_for(signer.public_key(), &pae))?;
     let bundle = Bundle {
         media_type: MEDIA_TYPE_V0_3.to_owned(),
         verification_material: VerificationMaterial {
@@ -176,14 +221,7 @@ fn sign_bundle(
             ..Default::default()
         },
         message_signature: None,
-        dsse_envelope: Some(Envelope {
-            payload: statement,
-            payload_type: referrer::IN_TOTO.to_owned(),
-            signatures: vec![EnvelopeSignature {
-                sig,
-                keyid: String::new(),
-            }],
-        }),
+        dsse_envelope: Some(env),
     };
     let bundle_bytes = serde_json::to_vec(&bundle)?;
     let bundle_digest = reg.put_blob(&r.repository, &bundle_bytes)?;
@@ -194,16 +232,12 @@ fn sign_bundle(
         image.media_type.clone()
     };
     let subject = referrer::descriptor(&media_type, digest, image.bytes.len());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
     let manifest = referrer::manifest(
         &bundle_digest,
         bundle_bytes.len(),
         &subject,
-        referrer::SIGN_PREDICATE,
-        &signet_types::trust_root::unix_to_rfc3339(now),
+        predicate_type,
+        &signet_types::trust_root::unix_to_rfc3339(now_unix()),
     );
     let manifest_digest = signet_oci::sha256_digest(&manifest);
     eprintln!("Pushing bundle referrer to: {}@{manifest_digest}", r.name());
@@ -346,18 +380,15 @@ fn bundle_referrers(reg: &Registry, repo: &str, digest: &str) -> Result<Vec<Stri
     referrer::bundle_referrers(&index).map_err(|e| anyhow!(e))
 }
 
-/// One bundle referrer: its bundle, the DSSE signature with `key`, the
-/// statement's subject (the image digest) and annotations. Returns the
-/// claim in cosign's simple-signing shape.
-fn check_bundle(
+/// Opens one bundle referrer: fetches its bundle, checks the DSSE
+/// signature with `key` and that the statement names `digest`.
+fn open_bundle(
     reg: &Registry,
     r: &Reference,
     key: &PublicKey,
     digest: &str,
-    annotations: &BTreeMap<String, String>,
     manifest_digest: &str,
-    image: &str,
-) -> Result<serde_json::Value> {
+) -> Result<(Envelope, referrer::Statement)> {
     let m = reg.manifest(&r.repository, manifest_digest)?;
     let (layer, _) = referrer::bundle_layer(&m.bytes).map_err(|e| anyhow!(e))?;
     let bytes = reg.blob(&r.repository, &layer)?;
@@ -365,6 +396,13 @@ fn check_bundle(
     let env = bundle
         .dsse_envelope
         .ok_or_else(|| anyhow!("the bundle holds a message signature, not a DSSE envelope"))?;
+    let statement = open_envelope(key, digest, &env)?;
+    Ok((env, statement))
+}
+
+/// Checks a DSSE envelope's signature with `key` and that its in-toto
+/// statement names `digest`.
+fn open_envelope(key: &PublicKey, digest: &str, env: &Envelope) -> Result<referrer::Statement> {
     if env.payload_type != referrer::IN_TOTO {
         return Err(anyhow!(
             "the envelope's payload type is {:?}, not in-toto",
@@ -386,6 +424,27 @@ fn check_bundle(
             "no matching subject digest found: the statement does not name {digest}"
         ));
     }
+    Ok(statement)
+}
+
+/// A signature bundle (predicate `https://sigstore.dev/cosign/sign/v1`) as
+/// cosign v3 reports it: simple-signing shape, the predicate type as type.
+fn check_bundle(
+    reg: &Registry,
+    r: &Reference,
+    key: &PublicKey,
+    digest: &str,
+    annotations: &BTreeMap<String, String>,
+    manifest_digest: &str,
+    image: &str,
+) -> Result<serde_json::Value> {
+    let (_, statement) = open_bundle(reg, r, key, digest, manifest_digest)?;
+    if statement.predicate_type != referrer::SIGN_PREDICATE {
+        return Err(anyhow!(
+            "an attestation ({}), not a signature",
+            statement.predicate_type
+        ));
+    }
     if !annotations
         .iter()
         .all(|(k, v)| statement.annotations.get(k).and_then(|x| x.as_str()) == Some(v.as_str()))
@@ -400,4 +459,171 @@ fn check_bundle(
         },
         "optional": statement.annotations,
     }))
+}
+
+/// Arguments of `signet attest`.
+#[derive(clap::Args)]
+pub(crate) struct AttestArgs {
+    /// Signing key: a path, env://VAR or a pkcs11: URI.
+    #[arg(long)]
+    key: String,
+    /// The predicate file (JSON, or any text for --type custom).
+    #[arg(long, value_name = "FILE")]
+    predicate: std::path::PathBuf,
+    /// custom, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx,
+    /// spdxjson, cyclonedx, vuln, openvex, link, or a predicate type URI.
+    #[arg(long = "type", default_value = "custom")]
+    kind: String,
+    /// Replace earlier attestations of the same type (legacy layout)
+    /// instead of adding to them.
+    #[arg(long)]
+    replace: bool,
+    /// Which layout(s) to write.
+    #[arg(long, value_enum, default_value = "both")]
+    layout: Layout,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The image.
+    image: String,
+}
+
+/// Arguments of `signet verify-attestation`.
+#[derive(clap::Args)]
+pub(crate) struct VerifyAttestationArgs {
+    /// Public key the attestation must verify with.
+    #[arg(long)]
+    key: String,
+    /// Only attestations of this type (shortcut or URI); any when absent.
+    #[arg(long = "type")]
+    kind: Option<String>,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The image.
+    image: String,
+}
+
+pub(crate) fn attest(args: AttestArgs) -> Result<ExitCode> {
+    let predicate_type = signet_oci::predicate::type_uri(&args.kind)
+        .ok_or_else(|| anyhow!("unknown --type {:?}", args.kind))?
+        .to_owned();
+    let file = std::fs::read(&args.predicate)
+        .map_err(|e| anyhow!("cannot read {}: {e}", args.predicate.display()))?;
+    let predicate = signet_oci::predicate::build(
+        &args.kind,
+        &file,
+        &signet_types::trust_root::unix_to_rfc3339(now_unix()),
+    )
+    .map_err(|e| anyhow!("{}: {e}", args.predicate.display()))?;
+    let r = Reference::parse(&args.image)?;
+    let reg = Registry::new(&r, &args.registry)?;
+    let signer = load_signer(&args.key)?;
+    let digest =
+        resolve(&reg, &r)?.ok_or_else(|| anyhow!("image tag not found: {}", args.image))?;
+    let statement = referrer::statement(&digest, &predicate_type, &predicate, &BTreeMap::new());
+    let env = envelope(&signer, statement)?;
+    if args.layout != Layout::Bundle {
+        let mut a = BTreeMap::new();
+        a.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), String::new());
+        a.insert(
+            legacy::PREDICATE_TYPE_ANNOTATION.to_owned(),
+            predicate_type.clone(),
+        );
+        let layer = serde_json::to_vec(&env)?;
+        push_legacy_layer(
+            &reg,
+            &r,
+            &digest,
+            "att",
+            legacy::DSSE_ENVELOPE,
+            &layer,
+            a,
+            args.replace,
+        )?;
+    }
+    if args.layout != Layout::Legacy {
+        push_bundle(&reg, &r, &signer, &digest, env, &predicate_type)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> Result<ExitCode> {
+    let want = match &args.kind {
+        Some(k) => Some(
+            signet_oci::predicate::type_uri(k)
+                .ok_or_else(|| anyhow!("unknown --type {k:?}"))?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let r = Reference::parse(&args.image)?;
+    let reg = Registry::new(&r, &args.registry)?;
+    let key = load_verifier(&args.key)?;
+    let Some(digest) = resolve(&reg, &r)? else {
+        eprintln!("Error: image tag not found: {}", args.image);
+        return Ok(ExitCode::from(11));
+    };
+    // Every attestation found, opened (signature and subject checked) or not.
+    let mut opened: Vec<(String, Result<(Envelope, referrer::Statement)>)> = Vec::new();
+    for (i, m) in bundle_referrers(&reg, &r.repository, &digest)?
+        .iter()
+        .enumerate()
+    {
+        opened.push((
+            format!("bundle {i}"),
+            open_bundle(&reg, &r, &key, &digest, m),
+        ));
+    }
+    match reg.manifest(&r.repository, &signature_tag(&digest, "att")) {
+        Ok(m) => {
+            for (i, l) in legacy::parse(&m.bytes)?.iter().enumerate() {
+                let o = reg
+                    .blob(&r.repository, &l.digest)
+                    .and_then(|b| Ok(serde_json::from_slice::<Envelope>(&b)?))
+                    .and_then(|env| open_envelope(&key, &digest, &env).map(|st| (env, st)));
+                opened.push((format!("attestation {i}"), o));
+            }
+        }
+        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
+        Err(e) => return Err(e),
+    }
+    let mut found = 0usize;
+    let mut verified: Vec<String> = Vec::new();
+    let mut reasons = Vec::new();
+    for (what, o) in opened {
+        match o {
+            // Image signatures are bundles too; they are not attestations.
+            Ok((_, st)) if st.predicate_type == referrer::SIGN_PREDICATE => {}
+            Ok((_, st)) if want.as_ref().is_some_and(|w| w != &st.predicate_type) => {
+                found += 1;
+                reasons.push(format!("{what}: of type {}", st.predicate_type));
+            }
+            Ok((env, _)) => {
+                found += 1;
+                let line = serde_json::to_string(&env)?;
+                if !verified.contains(&line) {
+                    verified.push(line);
+                }
+            }
+            Err(e) => {
+                found += 1;
+                reasons.push(format!("{what}: {e:#}"));
+            }
+        }
+    }
+    if found == 0 {
+        eprintln!("Error: no attestations found for {} ({digest})", args.image);
+        return Ok(ExitCode::from(10));
+    }
+    if verified.is_empty() {
+        eprintln!("Error: no matching attestations:\n {}", reasons.join("\n "));
+        return Ok(ExitCode::from(12));
+    }
+    eprintln!("\nVerification for {} --", args.image);
+    eprintln!("The following checks were performed on each of these signatures:");
+    eprintln!("  - The cosign claims were validated");
+    eprintln!("  - The signatures were verified against the specified public key");
+    for line in verified {
+        println!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
