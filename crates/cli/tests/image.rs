@@ -9,6 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use base64::Engine;
 use common::*;
 use serde_json::{Value, json};
 
@@ -311,7 +312,6 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
     assert_eq!(lines.len(), 1, "{}", o.stdout);
     let env: Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!(env["payloadType"], "application/vnd.in-toto+json");
-    use base64::Engine;
     let st: Value = serde_json::from_slice(
         &base64::engine::general_purpose::STANDARD
             .decode(env["payload"].as_str().unwrap())
@@ -384,6 +384,89 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
     );
     assert_eq!(o.code, 2, "a non-JSON predicate: {}", o.stderr);
     assert!(o.stderr.contains("not JSON"), "{}", o.stderr);
+    // --recursive signs an index and every image it lists.
+    let a = t.push_image("multi/app", "amd64", b"amd64");
+    let b = t.push_image("multi/app", "arm64", b"arm64");
+    let index = serde_json::to_vec(&json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": a, "size": 1},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": b, "size": 1}]}))
+    .unwrap();
+    let r = t
+        .http(reqwest::Method::PUT, "/v2/multi/app/manifests/v1")
+        .header("content-type", "application/vnd.oci.image.index.v1+json")
+        .body(index.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let multi = format!("{}/multi/app:v1", t.host);
+    let o = t.signet(dir, &["sign", "--key", "k1.key", "--recursive", &multi]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for d in [&a, &b, &signet_oci::sha256_digest(&index)] {
+        let o = t.signet(
+            dir,
+            &[
+                "verify",
+                "--key",
+                "k1.pub",
+                &format!("{}/multi/app@{d}", t.host),
+            ],
+        );
+        assert_eq!(o.code, 0, "{d}: {}", o.stderr);
+    }
+    // --upload=false: files only, nothing attached; openssl checks the
+    // detached signature over the payload.
+    let v4 = t.push_image(repo, "v4", b"four");
+    let v4_image = format!("{}/{repo}:v4", t.host);
+    let o = t.signet(
+        dir,
+        &["sign", "--key", "k1.key", "--upload=false", &v4_image],
+    );
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let o = t.signet(
+        dir,
+        &[
+            "sign",
+            "--key",
+            "k1.key",
+            "--upload=false",
+            "--output-signature",
+            "v4.sig",
+            "--output-payload",
+            "v4.json",
+            "--bundle",
+            "v4.bundle.json",
+            &v4_image,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = t.signet(dir, &["verify", "--key", "k1.pub", &v4_image]);
+    assert_eq!(
+        o.code, 10,
+        "--upload=false attached something: {}",
+        o.stderr
+    );
+    let payload: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("v4.json")).unwrap()).unwrap();
+    assert_eq!(payload["critical"]["image"]["docker-manifest-digest"], v4);
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(std::fs::read_to_string(dir.join("v4.sig")).unwrap().trim())
+        .unwrap();
+    std::fs::write(dir.join("v4.sig.bin"), der).unwrap();
+    if peer("openssl").is_some() {
+        assert!(openssl_verifies(
+            dir,
+            "-sha256",
+            "k1.pub",
+            "v4.sig.bin",
+            "v4.json"
+        ));
+    }
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("v4.bundle.json")).unwrap()).unwrap();
+    assert_eq!(bundle["mediaType"], signet_oci::referrer::BUNDLE_V03);
+    assert!(bundle["dsseEnvelope"]["signatures"][0]["sig"].is_string());
     // No signatures: 10. No such tag: 11.
     let v2 = t.push_image(repo, "v2", b"two");
     let o = t.signet(

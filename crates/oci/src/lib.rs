@@ -30,3 +30,33 @@ pub fn is_sha256_digest(d: &str) -> bool {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
+
+/// The child manifest digests of an image index (empty for an image
+/// manifest or anything else).
+pub fn index_children(manifest: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(manifest) else {
+        return Vec::new();
+    };
+    v.get("manifests")
+        .and_then(|m| m.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|m| m.get("digest").and_then(|d| d.as_str()))
+                .filter(|d| is_sha256_digest(d))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn index_children() {
+        let d = format!("sha256:{}", "e".repeat(64));
+        let idx = format!(r#"{{"manifests":[{{"digest":"{d}"}},{{"digest":"bad"}}]}}"#);
+        assert_eq!(super::index_children(idx.as_bytes()), vec![d]);
+        assert!(super::index_children(b"{}").is_empty());
+        assert!(super::index_children(b"nope").is_empty());
+    }
+}

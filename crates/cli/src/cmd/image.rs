@@ -22,6 +22,7 @@ use signet_types::bundle::{
 
 use crate::keyref::{load_signer, load_verifier};
 use crate::oci::{NotFound, Registry, RegistryArgs};
+use crate::output::write_atomic;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -49,6 +50,22 @@ pub(crate) struct SignArgs {
     /// Which signature layout(s) to write.
     #[arg(long, value_enum, default_value = "both")]
     layout: Layout,
+    /// For an index (multi-arch image), also sign every image it lists.
+    #[arg(long)]
+    recursive: bool,
+    /// Set to false to attach nothing to the registry (write the files
+    /// below instead).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    upload: bool,
+    /// Write the base64 signature of the Simple Signing payload to FILE.
+    #[arg(long, value_name = "FILE")]
+    output_signature: Option<std::path::PathBuf>,
+    /// Write the signed Simple Signing payload to FILE.
+    #[arg(long, value_name = "FILE")]
+    output_payload: Option<std::path::PathBuf>,
+    /// Write the Sigstore bundle (DSSE over the in-toto statement) to FILE.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<std::path::PathBuf>,
     /// Signing key: a path, env://VAR or a pkcs11: URI.
     #[arg(long)]
     key: String,
@@ -104,37 +121,86 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
             args.image
         );
     }
-    let annotations: BTreeMap<String, String> = args.annotations.into_iter().collect();
-    if args.layout != Layout::Bundle {
-        let payload = simple_signing::payload(&r.name(), &digest, &annotations);
-        let signature = signer.sign(&message_for(signer.public_key(), &payload))?;
-        let mut layer_annotations = BTreeMap::new();
-        layer_annotations.insert(
-            legacy::SIGNATURE_ANNOTATION.to_owned(),
-            base64::engine::general_purpose::STANDARD.encode(&signature),
-        );
-        push_legacy_layer(
-            &reg,
-            &r,
-            &digest,
-            "sig",
-            legacy::SIMPLE_SIGNING,
-            &payload,
-            layer_annotations,
-            false,
-        )?;
+    let annotations: BTreeMap<String, String> = args.annotations.iter().cloned().collect();
+    if !args.upload
+        && args.output_signature.is_none()
+        && args.output_payload.is_none()
+        && args.bundle.is_none()
+    {
+        return Err(anyhow!(
+            "--upload=false keeps the signature nowhere: give --output-signature, --output-payload or --bundle"
+        ));
     }
-    if args.layout != Layout::Legacy {
+    let mut digests = vec![digest.clone()];
+    if args.recursive {
+        let m = reg.manifest(&r.repository, &digest)?;
+        digests.extend(signet_oci::index_children(&m.bytes));
+    }
+    for (i, d) in digests.iter().enumerate() {
+        let payload = simple_signing::payload(&r.name(), d, &annotations);
+        let signature = signer.sign(&message_for(signer.public_key(), &payload))?;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&signature);
         let statement = referrer::statement(
-            &digest,
+            d,
             referrer::SIGN_PREDICATE,
             &serde_json::json!({}),
             &annotations,
         );
         let env = envelope(&signer, statement)?;
-        push_bundle(&reg, &r, &signer, &digest, env, referrer::SIGN_PREDICATE)?;
+        if i == 0 {
+            // Files describe the image named on the command line.
+            if let Some(f) = &args.output_signature {
+                write_atomic(f, b64.as_bytes(), 0o644, true)?;
+            }
+            if let Some(f) = &args.output_payload {
+                write_atomic(f, &payload, 0o644, true)?;
+            }
+            if let Some(f) = &args.bundle {
+                write_atomic(
+                    f,
+                    &serde_json::to_vec(&bundle_of(&signer, env.clone()))?,
+                    0o644,
+                    true,
+                )?;
+            }
+        }
+        if !args.upload {
+            continue;
+        }
+        if args.layout != Layout::Bundle {
+            let mut layer_annotations = BTreeMap::new();
+            layer_annotations.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), b64);
+            push_legacy_layer(
+                &reg,
+                &r,
+                d,
+                "sig",
+                legacy::SIMPLE_SIGNING,
+                &payload,
+                layer_annotations,
+                false,
+            )?;
+        }
+        if args.layout != Layout::Legacy {
+            push_bundle(&reg, &r, &signer, d, env, referrer::SIGN_PREDICATE)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A Sigstore bundle v0.3 carrying `env`, naming the key by its hint.
+fn bundle_of(signer: &crate::keyref::Signer, env: Envelope) -> Bundle {
+    Bundle {
+        media_type: MEDIA_TYPE_V0_3.to_owned(),
+        verification_material: VerificationMaterial {
+            public_key: Some(PublicKeyIdentifier {
+                hint: signer.public_key().key_hint(),
+            }),
+            ..Default::default()
+        },
+        message_signature: None,
+        dsse_envelope: Some(env),
+    }
 }
 
 /// Appends a layer (`bytes` with `annotations`) to the legacy
@@ -212,17 +278,7 @@ fn push_bundle(
     predicate_type: &str,
 ) -> Result<()> {
     let image = reg.manifest(&r.repository, digest)?;
-    let bundle = Bundle {
-        media_type: MEDIA_TYPE_V0_3.to_owned(),
-        verification_material: VerificationMaterial {
-            public_key: Some(PublicKeyIdentifier {
-                hint: signer.public_key().key_hint(),
-            }),
-            ..Default::default()
-        },
-        message_signature: None,
-        dsse_envelope: Some(env),
-    };
+    let bundle = bundle_of(signer, env);
     let bundle_bytes = serde_json::to_vec(&bundle)?;
     let bundle_digest = reg.put_blob(&r.repository, &bundle_bytes)?;
     reg.put_blob(&r.repository, referrer::EMPTY_CONFIG)?;
