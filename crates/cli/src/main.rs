@@ -43,6 +43,10 @@ enum Command {
     Attest(cmd::image::AttestArgs),
     /// Verify an image's attestations; prints each verified DSSE envelope.
     VerifyAttestation(cmd::image::VerifyAttestationArgs),
+    /// Attest to a file: a signed in-toto statement (DSSE envelope or bundle).
+    AttestBlob(cmd::blob_attestation::AttestArgs),
+    /// Verify a file's attestation (DSSE envelope or bundle).
+    VerifyBlobAttestation(cmd::blob_attestation::VerifyArgs),
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: the OCI registry, file repositories and the
@@ -101,6 +105,8 @@ fn main() -> ExitCode {
         Command::Sign(a) => cmd::image::sign(a),
         Command::Verify(a) => cmd::image::verify(a),
         Command::Attest(a) => cmd::image::attest(a),
+        Command::AttestBlob(a) => cmd::blob_attestation::attest(a),
+        Command::VerifyBlobAttestation(a) => cmd::blob_attestation::verify(a),
         Command::VerifyAttestation(a) => cmd::image::verify_attestation(a),
         Command::Serve(a) => cmd::serve::run(*a),
         Command::Log(c) => cmd::log::run(c),

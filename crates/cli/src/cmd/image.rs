@@ -11,8 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 use base64::Engine;
-use signet_crypto::digest::Digest;
-use signet_crypto::{Message, PublicKey};
+use signet_crypto::PublicKey;
 use signet_oci::legacy::{self, SigLayer};
 use signet_oci::reference::{Reference, signature_tag};
 use signet_oci::{referrer, simple_signing};
@@ -20,6 +19,7 @@ use signet_types::bundle::{
     Bundle, Envelope, EnvelopeSignature, MEDIA_TYPE_V0_3, PublicKeyIdentifier, VerificationMaterial,
 };
 
+use super::message_for;
 use crate::keyref::{load_signer, load_verifier};
 use crate::oci::{NotFound, Registry, RegistryArgs};
 use crate::output::write_atomic;
@@ -91,13 +91,6 @@ pub(crate) struct VerifyArgs {
     registry: RegistryArgs,
     /// The image: registry/repository:tag or @sha256:digest.
     image: String,
-}
-
-fn message_for<'a>(key: &PublicKey, payload: &'a [u8]) -> Message<'a> {
-    match key.algorithm().digest() {
-        Some(alg) => Message::Digest(Digest::of(alg, payload)),
-        None => Message::Raw(payload),
-    }
 }
 
 /// Resolves the image to its manifest digest; `None` when not found.

@@ -1,5 +1,6 @@
 //! One module per subcommand: an `Args` struct and `run(args)`.
 
+pub(crate) mod blob_attestation;
 pub(crate) mod generate_key_pair;
 pub(crate) mod image;
 pub(crate) mod import_key_pair;
@@ -18,6 +19,15 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use signet_crypto::digest::Digest;
 use signet_crypto::{KeyAlgorithm, Message};
+
+/// What `key` signs for `bytes`: their digest in the key's algorithm, or
+/// the bytes themselves (Ed25519).
+pub(crate) fn message_for<'a>(key: &signet_crypto::PublicKey, bytes: &'a [u8]) -> Message<'a> {
+    match key.algorithm().digest() {
+        Some(alg) => Message::Digest(Digest::of(alg, bytes)),
+        None => Message::Raw(bytes),
+    }
+}
 
 /// What a key signs for a file: its digest (read once, streamed) or, for
 /// Ed25519, its bytes.
