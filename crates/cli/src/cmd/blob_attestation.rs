@@ -165,7 +165,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
     }
     let statement = referrer::parse_statement(&env.payload).map_err(fail)?;
     let hex = sha256_hex(&args.file)?;
-    if !statement.subjects.iter().any(|s| *s == hex) {
+    if !statement.subjects.contains(&hex) {
         return Err(fail(format!(
             "no matching subject digest found: the statement is not about {} (sha256:{hex})",
             args.file.display()
