@@ -47,6 +47,13 @@ enum Command {
     AttestBlob(cmd::blob_attestation::AttestArgs),
     /// Verify a file's attestation (DSSE envelope or bundle).
     VerifyBlobAttestation(cmd::blob_attestation::VerifyArgs),
+    /// Print the reference of an image's signature (or attestation, SBOM) tag.
+    Triangulate(cmd::image::TriangulateArgs),
+    /// Show the signatures, attestations and referrers attached to an image.
+    Tree(cmd::image::TreeArgs),
+    /// Download an image's signatures or attestations.
+    #[command(subcommand)]
+    Download(Download),
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: the OCI registry, file repositories and the
@@ -65,6 +72,15 @@ enum Command {
     Version(cmd::version::Args),
     /// List the environment variables signet reads.
     Env,
+}
+
+/// `signet download` subcommands.
+#[derive(Subcommand)]
+enum Download {
+    /// The legacy signature layers, one JSON line each.
+    Signature(cmd::image::DownloadArgs),
+    /// The legacy attestation layers, one JSON line each.
+    Attestation(cmd::image::DownloadArgs),
 }
 
 /// An error meaning "the check ran and said no": exit code 1, not 2.
@@ -105,6 +121,14 @@ fn main() -> ExitCode {
         Command::Sign(a) => cmd::image::sign(a),
         Command::Verify(a) => cmd::image::verify(a),
         Command::Attest(a) => cmd::image::attest(a),
+        Command::Triangulate(a) => cmd::image::triangulate(a),
+        Command::Tree(a) => cmd::image::tree(a),
+        Command::Download(Download::Signature(a)) => {
+            cmd::image::download(a, cmd::image::Kind::Signature)
+        }
+        Command::Download(Download::Attestation(a)) => {
+            cmd::image::download(a, cmd::image::Kind::Attestation)
+        }
         Command::AttestBlob(a) => cmd::blob_attestation::attest(a),
         Command::VerifyBlobAttestation(a) => cmd::blob_attestation::verify(a),
         Command::VerifyAttestation(a) => cmd::image::verify_attestation(a),

@@ -384,6 +384,35 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
     );
     assert_eq!(o.code, 2, "a non-JSON predicate: {}", o.stderr);
     assert!(o.stderr.contains("not JSON"), "{}", o.stderr);
+    // Inspection: the signature tag, the tree, the downloaded layers.
+    let o = t.signet(dir, &["triangulate", &image]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout.trim(), format!("{}/{repo}:{sig_tag}", t.host));
+    let o = t.signet(dir, &["triangulate", "--type", "attestation", &image]);
+    assert!(o.stdout.trim().ends_with(".att"), "{}", o.stdout);
+    let o = t.signet(dir, &["tree", &image]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.contains("Signatures for an image tag")
+            && o.stdout.contains("Attestations for an image tag")
+            && o.stdout.contains("Sigstore bundle referrers"),
+        "{}",
+        o.stdout
+    );
+    let o = t.signet(dir, &["download", "signature", &image]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let sigs: Vec<Value> = o
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(sigs.len(), 2, "{}", o.stdout);
+    let p0 = base64::engine::general_purpose::STANDARD
+        .decode(sigs[0]["Payload"].as_str().unwrap())
+        .unwrap();
+    let p0: Value = serde_json::from_slice(&p0).unwrap();
+    assert_eq!(p0["critical"]["image"]["docker-manifest-digest"], v1);
+    assert!(!sigs[0]["Base64Signature"].as_str().unwrap().is_empty());
     // --recursive signs an index and every image it lists.
     let a = t.push_image("multi/app", "amd64", b"amd64");
     let b = t.push_image("multi/app", "arm64", b"arm64");

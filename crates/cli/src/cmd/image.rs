@@ -676,3 +676,141 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> Result<ExitCode
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// What `triangulate` and `download` address.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Kind {
+    /// `sha256-<hex>.sig`.
+    Signature,
+    /// `sha256-<hex>.att`.
+    Attestation,
+    /// `sha256-<hex>.sbom`.
+    Sbom,
+}
+
+impl Kind {
+    fn suffix(self) -> &'static str {
+        match self {
+            Kind::Signature => "sig",
+            Kind::Attestation => "att",
+            Kind::Sbom => "sbom",
+        }
+    }
+}
+
+/// Arguments of `signet triangulate`.
+#[derive(clap::Args)]
+pub(crate) struct TriangulateArgs {
+    /// Which legacy tag to name.
+    #[arg(long = "type", value_enum, default_value = "signature")]
+    kind: Kind,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The image.
+    image: String,
+}
+
+/// `signet triangulate`: the reference of an image's legacy signature
+/// (attestation, SBOM) tag.
+pub(crate) fn triangulate(args: TriangulateArgs) -> Result<ExitCode> {
+    let r = Reference::parse(&args.image)?;
+    let reg = Registry::new(&r, &args.registry)?;
+    let digest =
+        resolve(&reg, &r)?.ok_or_else(|| anyhow!("image tag not found: {}", args.image))?;
+    println!(
+        "{}:{}",
+        r.name(),
+        signature_tag(&digest, args.kind.suffix())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `signet tree`.
+#[derive(clap::Args)]
+pub(crate) struct TreeArgs {
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The image.
+    image: String,
+}
+
+/// `signet tree`: the supply-chain artifacts attached to an image.
+pub(crate) fn tree(args: TreeArgs) -> Result<ExitCode> {
+    let r = Reference::parse(&args.image)?;
+    let reg = Registry::new(&r, &args.registry)?;
+    let Some(digest) = resolve(&reg, &r)? else {
+        eprintln!("Error: image tag not found: {}", args.image);
+        return Ok(ExitCode::from(11));
+    };
+    println!(
+        "📦 Supply Chain Security Related artifacts for an image: {}@{digest}",
+        r.name()
+    );
+    for (kind, title) in [
+        (Kind::Signature, "🔐 Signatures"),
+        (Kind::Attestation, "💾 Attestations"),
+        (Kind::Sbom, "📦 SBOMs"),
+    ] {
+        let tag = signature_tag(&digest, kind.suffix());
+        match reg.manifest(&r.repository, &tag) {
+            Ok(m) => {
+                println!("└── {title} for an image tag: {}:{tag}", r.name());
+                for l in legacy::parse(&m.bytes)? {
+                    println!("   └── 🍒 {}", l.digest);
+                }
+            }
+            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let bundles = bundle_referrers(&reg, &r.repository, &digest)?;
+    if !bundles.is_empty() {
+        println!("└── 🔗 Sigstore bundle referrers:");
+        for b in bundles {
+            println!("   └── 🍒 {b}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `signet download signature`.
+#[derive(clap::Args)]
+pub(crate) struct DownloadArgs {
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The image.
+    image: String,
+}
+
+/// `signet download signature|attestation`: each legacy signature layer as
+/// one JSON line (`Base64Signature`, base64 `Payload`, as cosign prints).
+pub(crate) fn download(args: DownloadArgs, kind: Kind) -> Result<ExitCode> {
+    let r = Reference::parse(&args.image)?;
+    let reg = Registry::new(&r, &args.registry)?;
+    let Some(digest) = resolve(&reg, &r)? else {
+        eprintln!("Error: image tag not found: {}", args.image);
+        return Ok(ExitCode::from(11));
+    };
+    let m = match reg.manifest(&r.repository, &signature_tag(&digest, kind.suffix())) {
+        Ok(m) => m,
+        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {
+            eprintln!("Error: no {} found for {}", kind.suffix(), args.image);
+            return Ok(ExitCode::from(10));
+        }
+        Err(e) => return Err(e),
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for l in legacy::parse(&m.bytes)? {
+        let payload = reg.blob(&r.repository, &l.digest)?;
+        println!(
+            "{}",
+            serde_json::json!({
+                "Base64Signature": l.signature().unwrap_or(""),
+                "Payload": b64.encode(&payload),
+                "MediaType": l.media_type,
+                "Annotations": l.annotations,
+            })
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
