@@ -84,6 +84,16 @@ fn docker_config_creds(registry: &str) -> Result<Option<(String, Zeroizing<Strin
     };
     let v: serde_json::Value = serde_json::from_slice(&text)
         .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    // A credential helper for this registry (credHelpers), else the
+    // default store (credsStore), as docker does.
+    let helper = v
+        .get("credHelpers")
+        .and_then(|h| h.get(registry))
+        .or_else(|| v.get("credsStore"))
+        .and_then(|h| h.as_str());
+    if let Some(helper) = helper {
+        return helper_creds(helper, registry);
+    }
     let Some(auths) = v.get("auths").and_then(|a| a.as_object()) else {
         return Ok(None);
     };
@@ -122,6 +132,56 @@ fn docker_config_creds(registry: &str) -> Result<Option<(String, Zeroizing<Strin
         }
     }
     Ok(None)
+}
+
+/// Asks `docker-credential-<helper> get` for `registry`'s credentials (the
+/// protocol ECR, GCR/GAR and ACR helpers speak: the server on stdin, JSON
+/// `{Username, Secret}` on stdout).
+fn helper_creds(helper: &str, registry: &str) -> Result<Option<(String, Zeroizing<String>)>> {
+    use std::io::Write;
+    if helper.is_empty()
+        || !helper
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    {
+        bail!("credential helper name {helper:?} in the Docker config is not a plain name");
+    }
+    let program = format!("docker-credential-{helper}");
+    let mut child = std::process::Command::new(&program)
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run the credential helper {program} (is it on PATH?)"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(registry.as_bytes())
+            .with_context(|| format!("cannot talk to {program}"))?;
+    }
+    let out = child
+        .wait_with_output()
+        .with_context(|| format!("{program} failed"))?;
+    let stdout = Zeroizing::new(out.stdout);
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&stdout);
+        // "credentials not found" means: go anonymous.
+        if msg.contains("not found") {
+            return Ok(None);
+        }
+        bail!(
+            "{program} get failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let v: serde_json::Value = serde_json::from_slice(&stdout)
+        .with_context(|| format!("{program} did not answer with JSON"))?;
+    let user = v.get("Username").and_then(|u| u.as_str()).unwrap_or("");
+    let secret = v.get("Secret").and_then(|u| u.as_str()).unwrap_or("");
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((user.to_owned(), Zeroizing::new(secret.to_owned()))))
 }
 
 /// The `key="value"` parameters of a `Bearer` challenge.

@@ -615,6 +615,64 @@ fn sign_and_verify_on_signet_serve() {
         creds: Some(("admin".into(), token.trim().to_owned())),
     };
     sign_and_verify_on(&target, t.path());
+    // Credentials from the Docker config: an `auths` entry, and a
+    // credential helper (credHelpers) answering on stdin/stdout.
+    let (user, pass) = target.creds.clone().unwrap();
+    let image = format!("{}/team/app:v1", target.host);
+    let cfg = t.path().join("docker");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    std::fs::write(
+        cfg.join("config.json"),
+        serde_json::to_vec(&json!({"auths": {target.host.clone(): {"auth": auth}}})).unwrap(),
+    )
+    .unwrap();
+    let verify_with = |extra_path: Option<&Path>| {
+        let mut cmd = signet(t.path());
+        cmd.env("DOCKER_CONFIG", &cfg).args([
+            "verify",
+            "--key",
+            "k1.pub",
+            "--allow-insecure-registry",
+            &image,
+        ]);
+        if let Some(p) = extra_path {
+            cmd.env(
+                "PATH",
+                format!("{}:{}", p.display(), std::env::var("PATH").unwrap()),
+            );
+        }
+        run(&mut cmd)
+    };
+    let o = verify_with(None);
+    assert_eq!(o.code, 0, "auths: {}", o.stderr);
+    let bin = t.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let helper = bin.join("docker-credential-signettest");
+    std::fs::write(
+        &helper,
+        format!("#!/bin/sh\nread server\n[ \"$1\" = get ] && [ \"$server\" = \"{}\" ] || exit 1\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{pass}\"}}' \"$server\"\n", target.host),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(
+        cfg.join("config.json"),
+        serde_json::to_vec(&json!({"credHelpers": {target.host.clone(): "signettest"}})).unwrap(),
+    )
+    .unwrap();
+    let o = verify_with(Some(&bin));
+    assert_eq!(o.code, 0, "credential helper: {}", o.stderr);
+    let o = verify_with(None);
+    assert_eq!(o.code, 2, "a missing helper is an error: {}", o.stderr);
+    assert!(
+        o.stderr.contains("docker-credential-signettest"),
+        "{}",
+        o.stderr
+    );
     // Without credentials signet serve refuses the push: exit 2, nothing stored.
     let o = run(signet(t.path()).env("SIGNET_PASSWORD", "pw").args([
         "sign",
