@@ -47,6 +47,8 @@ enum Command {
     AttestBlob(cmd::blob_attestation::AttestArgs),
     /// Verify a file's attestation (DSSE envelope or bundle).
     VerifyBlobAttestation(cmd::blob_attestation::VerifyArgs),
+    /// Copy an image and its signatures and attestations to another registry.
+    Copy(cmd::copy::Args),
     /// Print the reference of an image's signature (or attestation, SBOM) tag.
     Triangulate(cmd::image::TriangulateArgs),
     /// Show the signatures, attestations and referrers attached to an image.
@@ -122,6 +124,7 @@ fn main() -> ExitCode {
         Command::Verify(a) => cmd::image::verify(a),
         Command::Attest(a) => cmd::image::attest(a),
         Command::Triangulate(a) => cmd::image::triangulate(a),
+        Command::Copy(a) => cmd::copy::run(a),
         Command::Tree(a) => cmd::image::tree(a),
         Command::Download(Download::Signature(a)) => {
             cmd::image::download(a, cmd::image::Kind::Signature)

@@ -409,14 +409,14 @@ impl Registry {
         Ok(bytes)
     }
 
-    /// Uploads a blob (monolithic POST, or POST then PUT).
-    pub(crate) fn put_blob(&self, repo: &str, bytes: &[u8]) -> Result<String> {
-        let digest = signet_oci::sha256_digest(bytes);
-        let head_url = self.url(repo, &format!("blobs/{digest}"));
-        let r = self.send(&|| self.http.head(&head_url))?;
-        if r.status().is_success() {
-            return Ok(digest);
-        }
+    /// Whether `repo` has blob `digest`.
+    pub(crate) fn has_blob(&self, repo: &str, digest: &str) -> Result<bool> {
+        let url = self.url(repo, &format!("blobs/{digest}"));
+        Ok(self.send(&|| self.http.head(&url))?.status().is_success())
+    }
+
+    /// Starts an upload; returns the URL to PUT the whole blob to.
+    fn start_upload(&self, repo: &str, digest: &str) -> Result<String> {
         let start = self.url(repo, "blobs/uploads/");
         let r = self.send(&|| self.http.post(&start))?;
         if r.status() != StatusCode::ACCEPTED {
@@ -434,7 +434,16 @@ impl Registry {
             format!("{}{loc}", self.base)
         };
         let sep = if loc.contains('?') { '&' } else { '?' };
-        let put = format!("{loc}{sep}digest={digest}");
+        Ok(format!("{loc}{sep}digest={digest}"))
+    }
+
+    /// Uploads a blob (POST, then PUT with the bytes) unless it is there.
+    pub(crate) fn put_blob(&self, repo: &str, bytes: &[u8]) -> Result<String> {
+        let digest = signet_oci::sha256_digest(bytes);
+        if self.has_blob(repo, &digest)? {
+            return Ok(digest);
+        }
+        let put = self.start_upload(repo, &digest)?;
         let body = bytes.to_vec();
         let r = self.send(&|| {
             self.http
@@ -446,6 +455,41 @@ impl Registry {
             return Err(self.fail("cannot upload a blob", r));
         }
         Ok(digest)
+    }
+
+    /// Copies blob `digest` (`size` bytes) from `src` into `repo` here,
+    /// streamed (layers may be large); the receiving registry checks the
+    /// digest.
+    pub(crate) fn copy_blob_from(
+        &self,
+        src: &Registry,
+        src_repo: &str,
+        repo: &str,
+        digest: &str,
+        size: u64,
+    ) -> Result<()> {
+        if self.has_blob(repo, digest)? {
+            return Ok(());
+        }
+        let get = src.url(src_repo, &format!("blobs/{digest}"));
+        let from = src.send(&|| src.http.get(&get))?;
+        if !from.status().is_success() {
+            return Err(src.fail(&format!("cannot read blob {digest}"), from));
+        }
+        let put = self.start_upload(repo, digest)?;
+        let r = self
+            .authed(
+                self.http
+                    .put(&put)
+                    .header(CONTENT_TYPE, "application/octet-stream")
+                    .body(reqwest::blocking::Body::sized(from, size)),
+            )
+            .send()
+            .with_context(|| format!("cannot copy blob {digest}"))?;
+        if r.status() != StatusCode::CREATED {
+            return Err(self.fail(&format!("cannot copy blob {digest}"), r));
+        }
+        Ok(())
     }
 
     /// Stores a manifest under `reference` (tag or digest).

@@ -696,3 +696,109 @@ fn sign_and_verify_on_docker_registry() {
     };
     sign_and_verify_on(&target, t.path());
 }
+
+/// `signet copy`: an index with its images, signatures (both layouts) and
+/// attestations from signet serve to docker-registry (no referrers API:
+/// the fallback index is written) and back; everything still verifies.
+#[test]
+fn copy_keeps_signatures_between_registries() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let Some(peer) = DockerRegistry::start(dir) else {
+        return;
+    };
+    let data = dir.join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    let ours = Target {
+        host: server.url.trim_start_matches("http://").to_owned(),
+        creds: Some(("admin".into(), token.trim().to_owned())),
+    };
+    keypair(dir, "k1");
+    let a = ours.push_image("src/app", "amd64", b"amd64");
+    let b = ours.push_image("src/app", "arm64", b"arm64");
+    let index = serde_json::to_vec(&json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": a, "size": 1},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": b, "size": 1}]}))
+    .unwrap();
+    let r = ours
+        .http(reqwest::Method::PUT, "/v2/src/app/manifests/v1")
+        .header("content-type", "application/vnd.oci.image.index.v1+json")
+        .body(index.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let idx = signet_oci::sha256_digest(&index);
+    let src = format!("{}/src/app:v1", ours.host);
+    assert_eq!(
+        ours.signet(dir, &["sign", "--key", "k1.key", "--recursive", &src])
+            .code,
+        0
+    );
+    std::fs::write(dir.join("sbom.json"), br#"{"bomFormat":"CycloneDX"}"#).unwrap();
+    let o = ours.signet(
+        dir,
+        &[
+            "attest",
+            "--key",
+            "k1.key",
+            "--type",
+            "cyclonedx",
+            "--predicate",
+            "sbom.json",
+            &src,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let there = format!("{}/dst/app:v1", peer.host);
+    let o = ours.signet(dir, &["copy", &src, &there]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let peer_t = Target {
+        host: peer.host.clone(),
+        creds: None,
+    };
+    let back = format!("{}/back/app", ours.host);
+    for (t, image) in [(&peer_t, there.clone()), (&ours, format!("{back}:v1"))] {
+        if image.starts_with(&ours.host) {
+            let o = ours.signet(dir, &["copy", &there, &image]);
+            assert_eq!(o.code, 0, "{}", o.stderr);
+        }
+        let o = t.signet(dir, &["verify", "--key", "k1.pub", &image]);
+        assert_eq!(o.code, 0, "{image}: {}", o.stderr);
+        let out: Value = serde_json::from_str(o.stdout.trim()).unwrap();
+        assert_eq!(
+            out.as_array().unwrap().len(),
+            2,
+            "both layouts survive: {out}"
+        );
+        assert_eq!(out[0]["critical"]["image"]["docker-manifest-digest"], idx);
+        let o = t.signet(
+            dir,
+            &[
+                "verify-attestation",
+                "--key",
+                "k1.pub",
+                "--type",
+                "cyclonedx",
+                &image,
+            ],
+        );
+        assert_eq!(o.code, 0, "{image}: {}", o.stderr);
+        let repo = image.trim_start_matches(&format!("{}/", t.host));
+        let repo = repo.split(':').next().unwrap();
+        for d in [&a, &b] {
+            let o = t.signet(
+                dir,
+                &[
+                    "verify",
+                    "--key",
+                    "k1.pub",
+                    &format!("{}/{repo}@{d}", t.host),
+                ],
+            );
+            assert_eq!(o.code, 0, "child {d} in {repo}: {}", o.stderr);
+        }
+    }
+}

@@ -94,7 +94,7 @@ pub(crate) struct VerifyArgs {
 }
 
 /// Resolves the image to its manifest digest; `None` when not found.
-fn resolve(reg: &Registry, r: &Reference) -> Result<Option<String>> {
+pub(crate) fn resolve(reg: &Registry, r: &Reference) -> Result<Option<String>> {
     match reg.manifest(&r.repository, r.identifier()) {
         Ok(m) => Ok(Some(m.digest)),
         Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Ok(None),
@@ -417,7 +417,7 @@ fn check_layer(
 
 /// Manifest digests of the bundle referrers of `digest` (referrers API, or
 /// the fallback index where the registry has none).
-fn bundle_referrers(reg: &Registry, repo: &str, digest: &str) -> Result<Vec<String>> {
+pub(crate) fn bundle_referrers(reg: &Registry, repo: &str, digest: &str) -> Result<Vec<String>> {
     let index = match reg.referrers(repo, digest, referrer::BUNDLE_V03)? {
         Some(i) => i,
         None => match reg.manifest(repo, &referrer::fallback_tag(digest)) {

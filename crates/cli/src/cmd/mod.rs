@@ -1,6 +1,7 @@
 //! One module per subcommand: an `Args` struct and `run(args)`.
 
 pub(crate) mod blob_attestation;
+pub(crate) mod copy;
 pub(crate) mod generate_key_pair;
 pub(crate) mod image;
 pub(crate) mod import_key_pair;
