@@ -23,7 +23,7 @@ pub(crate) struct Args {
     registry: RegistryArgs,
     /// Source image.
     src: String,
-    /// Destination (registry/repository[:tag]); the source tag when none.
+    /// Destination: registry/repository, optionally with :tag (else the source tag).
     dst: String,
 }
 
