@@ -49,6 +49,10 @@ enum Command {
     VerifyBlobAttestation(cmd::blob_attestation::VerifyArgs),
     /// Copy an image and its signatures and attestations to another registry.
     Copy(cmd::copy::Args),
+    /// Save images with their signatures and attestations to a .tar.zst (signed with --key).
+    Save(cmd::archive::SaveArgs),
+    /// Load a saved archive into a registry, verifying it (and every image with --key) first.
+    Load(cmd::archive::LoadArgs),
     /// Print the reference of an image's signature (or attestation, SBOM) tag.
     Triangulate(cmd::image::TriangulateArgs),
     /// Show the signatures, attestations and referrers attached to an image.
@@ -125,6 +129,8 @@ fn main() -> ExitCode {
         Command::Attest(a) => cmd::image::attest(a),
         Command::Triangulate(a) => cmd::image::triangulate(a),
         Command::Copy(a) => cmd::copy::run(a),
+        Command::Save(a) => cmd::archive::save(a),
+        Command::Load(a) => cmd::archive::load(a),
         Command::Tree(a) => cmd::image::tree(a),
         Command::Download(Download::Signature(a)) => {
             cmd::image::download(a, cmd::image::Kind::Signature)

@@ -457,6 +457,45 @@ impl Registry {
         Ok(digest)
     }
 
+    /// A blob as a stream (checked by the caller).
+    pub(crate) fn blob_reader(&self, repo: &str, digest: &str) -> Result<Response> {
+        let url = self.url(repo, &format!("blobs/{digest}"));
+        let r = self.send(&|| self.http.get(&url))?;
+        if !r.status().is_success() {
+            return Err(self.fail(&format!("cannot read blob {digest}"), r));
+        }
+        Ok(r)
+    }
+
+    /// Uploads a blob from a file (streamed) unless it is there.
+    pub(crate) fn put_blob_file(
+        &self,
+        repo: &str,
+        digest: &str,
+        path: &std::path::Path,
+    ) -> Result<()> {
+        if self.has_blob(repo, digest)? {
+            return Ok(());
+        }
+        let f =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let size = f.metadata()?.len();
+        let put = self.start_upload(repo, digest)?;
+        let r = self
+            .authed(
+                self.http
+                    .put(&put)
+                    .header(CONTENT_TYPE, "application/octet-stream")
+                    .body(reqwest::blocking::Body::sized(f, size)),
+            )
+            .send()
+            .with_context(|| format!("cannot upload blob {digest}"))?;
+        if r.status() != StatusCode::CREATED {
+            return Err(self.fail(&format!("cannot upload blob {digest}"), r));
+        }
+        Ok(())
+    }
+
     /// Copies blob `digest` (`size` bytes) from `src` into `repo` here,
     /// streamed (layers may be large); the receiving registry checks the
     /// digest.

@@ -802,3 +802,137 @@ fn copy_keeps_signatures_between_registries() {
         }
     }
 }
+
+/// `signet save` / `signet load`: a signed archive carries an index, its
+/// images, signatures and attestations to another registry with the same
+/// digests; a tampered archive or an unsigned image is refused and nothing
+/// is pushed.
+#[test]
+fn save_and_load_carry_signed_images() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let Some(peer) = DockerRegistry::start(dir) else {
+        return;
+    };
+    let data = dir.join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    let ours = Target {
+        host: server.url.trim_start_matches("http://").to_owned(),
+        creds: Some(("admin".into(), token.trim().to_owned())),
+    };
+    let peer_t = Target {
+        host: peer.host.clone(),
+        creds: None,
+    };
+    keypair(dir, "k1");
+    let v1 = ours.push_image("src/app", "v1", b"one");
+    ours.push_image("src/app", "v2", b"unsigned");
+    let src = format!("{}/src/app:v1", ours.host);
+    assert_eq!(ours.signet(dir, &["sign", "--key", "k1.key", &src]).code, 0);
+    std::fs::write(dir.join("sbom.json"), br#"{"bomFormat":"CycloneDX"}"#).unwrap();
+    let o = ours.signet(
+        dir,
+        &[
+            "attest",
+            "--key",
+            "k1.key",
+            "--type",
+            "cyclonedx",
+            "--predicate",
+            "sbom.json",
+            &src,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = ours.signet(
+        dir,
+        &["save", "--key", "k1.key", "-o", "images.tar.zst", &src],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    if common::peer("openssl").is_some() {
+        assert!(openssl_verifies(
+            dir,
+            "-sha256",
+            "k1.pub",
+            "images.tar.zst.sig.bin",
+            "images.tar.zst"
+        ));
+    }
+    let load = |to: &str, archive: &str| {
+        peer_t.signet(dir, &["load", "--key", "k1.pub", "--to", to, archive])
+    };
+    let o = load(&peer.host, "images.tar.zst");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let there = format!("{}/src/app:v1", peer.host);
+    let o = peer_t.signet(dir, &["verify", "--key", "k1.pub", &there]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let out: Value = serde_json::from_str(o.stdout.trim()).unwrap();
+    assert_eq!(out.as_array().unwrap().len(), 2, "{out}");
+    assert_eq!(out[0]["critical"]["image"]["docker-manifest-digest"], v1);
+    let o = peer_t.signet(
+        dir,
+        &[
+            "verify-attestation",
+            "--key",
+            "k1.pub",
+            "--type",
+            "cyclonedx",
+            &there,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // A changed archive: refused, nothing pushed.
+    let mut bytes = std::fs::read(dir.join("images.tar.zst")).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(dir.join("tampered.tar.zst"), &bytes).unwrap();
+    std::fs::copy(
+        dir.join("images.tar.zst.sig.bin"),
+        dir.join("tampered.tar.zst.sig.bin"),
+    )
+    .unwrap();
+    let o = load(&format!("{}/tampered", peer.host), "tampered.tar.zst");
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("nothing was pushed"), "{}", o.stderr);
+    let o = peer_t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/tampered/src/app:v1", peer.host),
+        ],
+    );
+    assert_eq!(o.code, 11, "{}", o.stderr);
+    // An image without a signature by the key: refused, nothing pushed.
+    let o = ours.signet(
+        dir,
+        &[
+            "save",
+            "--key",
+            "k1.key",
+            "-o",
+            "mixed.tar.zst",
+            &src,
+            &format!("{}/src/app:v2", ours.host),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = load(&format!("{}/mixed", peer.host), "mixed.tar.zst");
+    assert_eq!(o.code, 12, "{}", o.stderr);
+    let o = peer_t.signet(
+        dir,
+        &[
+            "verify",
+            "--key",
+            "k1.pub",
+            &format!("{}/mixed/src/app:v1", peer.host),
+        ],
+    );
+    assert_eq!(o.code, 11, "something was pushed: {}", o.stderr);
+    // Not an archive at all.
+    std::fs::write(dir.join("junk.tar.zst"), b"junk").unwrap();
+    let o = peer_t.signet(dir, &["load", "--to", &peer.host, "junk.tar.zst"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+}
