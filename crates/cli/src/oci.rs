@@ -480,13 +480,19 @@ impl Registry {
         let f =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let size = f.metadata()?.len();
+        self.put_stream(repo, digest, reqwest::blocking::Body::sized(f, size))
+    }
+
+    /// Uploads a blob from a stream (one PUT: a stream cannot be retried);
+    /// the registry checks the digest.
+    fn put_stream(&self, repo: &str, digest: &str, body: reqwest::blocking::Body) -> Result<()> {
         let put = self.start_upload(repo, digest)?;
         let r = self
             .authed(
                 self.http
                     .put(&put)
                     .header(CONTENT_TYPE, "application/octet-stream")
-                    .body(reqwest::blocking::Body::sized(f, size)),
+                    .body(body),
             )
             .send()
             .with_context(|| format!("cannot upload blob {digest}"))?;
@@ -510,25 +516,8 @@ impl Registry {
         if self.has_blob(repo, digest)? {
             return Ok(());
         }
-        let get = src.url(src_repo, &format!("blobs/{digest}"));
-        let from = src.send(&|| src.http.get(&get))?;
-        if !from.status().is_success() {
-            return Err(src.fail(&format!("cannot read blob {digest}"), from));
-        }
-        let put = self.start_upload(repo, digest)?;
-        let r = self
-            .authed(
-                self.http
-                    .put(&put)
-                    .header(CONTENT_TYPE, "application/octet-stream")
-                    .body(reqwest::blocking::Body::sized(from, size)),
-            )
-            .send()
-            .with_context(|| format!("cannot copy blob {digest}"))?;
-        if r.status() != StatusCode::CREATED {
-            return Err(self.fail(&format!("cannot copy blob {digest}"), r));
-        }
-        Ok(())
+        let from = src.blob_reader(src_repo, digest)?;
+        self.put_stream(repo, digest, reqwest::blocking::Body::sized(from, size))
     }
 
     /// Stores a manifest under `reference` (tag or digest).

@@ -17,7 +17,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use serde_json::{Value, json};
 use signet_crypto::digest::{DigestAlgorithm, Hasher};
 use signet_oci::reference::{Reference, signature_tag};
-use signet_oci::{legacy, referrer, simple_signing};
+use signet_oci::{References, legacy, referrer, simple_signing};
 
 use super::image::{bundle_referrers, resolve};
 use super::message_for;
@@ -106,39 +106,23 @@ impl<W: std::io::Write> Writer<W> {
         digest: &str,
     ) -> Result<(Vec<u8>, String)> {
         let m = reg.manifest(repo, digest)?;
-        let v: Value = serde_json::from_slice(&m.bytes)
-            .map_err(|e| anyhow!("manifest {digest} is not JSON: {e}"))?;
-        if v.get("manifests").is_some() {
-            for c in signet_oci::index_children(&m.bytes) {
-                self.add_manifest(reg, repo, &c)?;
-            }
-        } else {
-            let mut blobs: Vec<&Value> = v.get("config").into_iter().collect();
-            if let Some(l) = v.get("layers").and_then(Value::as_array) {
-                blobs.extend(l);
-            }
-            for b in blobs {
-                let d = b
-                    .get("digest")
-                    .and_then(Value::as_str)
-                    .filter(|d| signet_oci::is_sha256_digest(d))
-                    .ok_or_else(|| {
-                        anyhow!("manifest {digest} references a blob without a sha256 digest")
-                    })?;
-                if self.written.contains(d) {
-                    continue;
+        match signet_oci::references(&m.bytes).map_err(|e| anyhow!("manifest {digest}: {e}"))? {
+            References::Index(children) => {
+                for c in children {
+                    self.add_manifest(reg, repo, &c)?;
                 }
-                let size = b.get("size").and_then(Value::as_u64).unwrap_or(0);
-                let r = reg.blob_reader(repo, d)?;
-                self.add(d, size, r)?;
+            }
+            References::Image(blobs) => {
+                for (d, size) in blobs {
+                    if !self.written.contains(&d) {
+                        let r = reg.blob_reader(repo, &d)?;
+                        self.add(&d, size, r)?;
+                    }
+                }
             }
         }
         self.add_bytes(digest, &m.bytes)?;
-        let media_type = v
-            .get("mediaType")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or(m.media_type);
+        let media_type = signet_oci::media_type(&m.bytes).unwrap_or(m.media_type);
         Ok((m.bytes, media_type))
     }
 }
@@ -353,26 +337,19 @@ fn push_manifest(
     digest: &str,
 ) -> Result<(Vec<u8>, String)> {
     let bytes = layout.read(digest)?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| anyhow!("manifest {digest}: {e}"))?;
-    if v.get("manifests").is_some() {
-        for c in signet_oci::index_children(&bytes) {
-            push_manifest(layout, reg, repo, &c)?;
+    match signet_oci::references(&bytes).map_err(|e| anyhow!("manifest {digest}: {e}"))? {
+        References::Index(children) => {
+            for c in children {
+                push_manifest(layout, reg, repo, &c)?;
+            }
         }
-    } else {
-        let mut blobs: Vec<&Value> = v.get("config").into_iter().collect();
-        if let Some(l) = v.get("layers").and_then(Value::as_array) {
-            blobs.extend(l);
-        }
-        for b in blobs {
-            let d = b.get("digest").and_then(Value::as_str).unwrap_or("");
-            reg.put_blob_file(repo, d, &layout.blob_path(d))?;
+        References::Image(blobs) => {
+            for (d, _) in blobs {
+                reg.put_blob_file(repo, &d, &layout.blob_path(&d))?;
+            }
         }
     }
-    let mt = v
-        .get("mediaType")
-        .and_then(Value::as_str)
-        .unwrap_or(referrer::OCI_MANIFEST)
-        .to_owned();
+    let mt = signet_oci::media_type(&bytes).unwrap_or_else(|| referrer::OCI_MANIFEST.to_owned());
     reg.put_manifest(repo, digest, &mt, &bytes)?;
     Ok((bytes, mt))
 }

@@ -10,11 +10,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow};
 use signet_crypto::digest::DigestAlgorithm;
 use signet_oci::referrer;
-use signet_types::bundle::{
-    Bundle, Envelope, EnvelopeSignature, MEDIA_TYPE_V0_3, PublicKeyIdentifier, VerificationMaterial,
-};
+use signet_types::bundle::{Bundle, Envelope};
 
-use super::message_for;
+use super::{bundle_of, envelope, message_for};
 use crate::VerificationFailed;
 use crate::keyref::{load_signer, load_verifier};
 use crate::output::write_atomic;
@@ -101,32 +99,17 @@ pub(crate) fn attest(args: AttestArgs) -> Result<ExitCode> {
     statement["subject"][0]["name"] = serde_json::Value::String(name);
     let payload = serde_json::to_vec(&statement)?;
     let signer = load_signer(&args.key)?;
-    let pae = signet_types::dsse::pae(referrer::IN_TOTO, &payload);
-    let sig = signer.sign(&message_for(signer.public_key(), &pae))?;
-    let env = Envelope {
-        payload,
-        payload_type: referrer::IN_TOTO.to_owned(),
-        signatures: vec![EnvelopeSignature {
-            sig,
-            keyid: String::new(),
-        }],
-    };
+    let env = envelope(&signer, payload)?;
     if let Some(f) = &args.output_signature {
         write_atomic(f, &serde_json::to_vec(&env)?, 0o644, true)?;
     }
     if let Some(f) = &args.bundle {
-        let bundle = Bundle {
-            media_type: MEDIA_TYPE_V0_3.to_owned(),
-            verification_material: VerificationMaterial {
-                public_key: Some(PublicKeyIdentifier {
-                    hint: signer.public_key().key_hint(),
-                }),
-                ..Default::default()
-            },
-            message_signature: None,
-            dsse_envelope: Some(env),
-        };
-        write_atomic(f, &serde_json::to_vec(&bundle)?, 0o644, true)?;
+        write_atomic(
+            f,
+            &serde_json::to_vec(&bundle_of(&signer, env))?,
+            0o644,
+            true,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Result, anyhow};
 use serde_json::Value;
 use signet_oci::reference::{Reference, signature_tag};
-use signet_oci::referrer;
+use signet_oci::{References, referrer};
 
 use super::image::{bundle_referrers, resolve};
 use crate::oci::{NotFound, Registry, RegistryArgs};
@@ -36,36 +36,20 @@ struct Side<'a> {
 /// config and layers of an image) and stores it by digest.
 fn copy_manifest(src: &Side<'_>, dst: &Side<'_>, digest: &str) -> Result<Vec<u8>> {
     let m = src.reg.manifest(src.repo, digest)?;
-    let v: Value = serde_json::from_slice(&m.bytes)
-        .map_err(|e| anyhow!("manifest {digest} is not JSON: {e}"))?;
-    let children = signet_oci::index_children(&m.bytes);
-    if v.get("manifests").is_some() {
-        for c in &children {
-            copy_manifest(src, dst, c)?;
+    match signet_oci::references(&m.bytes).map_err(|e| anyhow!("manifest {digest}: {e}"))? {
+        References::Index(children) => {
+            for c in &children {
+                copy_manifest(src, dst, c)?;
+            }
         }
-    } else {
-        let mut blobs: Vec<&Value> = v.get("config").into_iter().collect();
-        if let Some(layers) = v.get("layers").and_then(Value::as_array) {
-            blobs.extend(layers);
-        }
-        for b in blobs {
-            let d = b
-                .get("digest")
-                .and_then(Value::as_str)
-                .filter(|d| signet_oci::is_sha256_digest(d))
-                .ok_or_else(|| {
-                    anyhow!("manifest {digest} references a blob without a sha256 digest")
-                })?;
-            let size = b.get("size").and_then(Value::as_u64).unwrap_or(0);
-            dst.reg
-                .copy_blob_from(src.reg, src.repo, dst.repo, d, size)?;
+        References::Image(blobs) => {
+            for (d, size) in &blobs {
+                dst.reg
+                    .copy_blob_from(src.reg, src.repo, dst.repo, d, *size)?;
+            }
         }
     }
-    let media_type = v
-        .get("mediaType")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or(m.media_type);
+    let media_type = signet_oci::media_type(&m.bytes).unwrap_or(m.media_type);
     dst.reg
         .put_manifest(dst.repo, digest, &media_type, &m.bytes)?;
     Ok(m.bytes)

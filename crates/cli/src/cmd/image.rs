@@ -15,11 +15,9 @@ use signet_crypto::PublicKey;
 use signet_oci::legacy::{self, SigLayer};
 use signet_oci::reference::{Reference, signature_tag};
 use signet_oci::{referrer, simple_signing};
-use signet_types::bundle::{
-    Bundle, Envelope, EnvelopeSignature, MEDIA_TYPE_V0_3, PublicKeyIdentifier, VerificationMaterial,
-};
+use signet_types::bundle::{Bundle, Envelope};
 
-use super::message_for;
+use super::{bundle_of, envelope, message_for};
 use crate::keyref::{load_signer, load_verifier};
 use crate::oci::{NotFound, Registry, RegistryArgs};
 use crate::output::write_atomic;
@@ -181,21 +179,6 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A Sigstore bundle v0.3 carrying `env`, naming the key by its hint.
-fn bundle_of(signer: &crate::keyref::Signer, env: Envelope) -> Bundle {
-    Bundle {
-        media_type: MEDIA_TYPE_V0_3.to_owned(),
-        verification_material: VerificationMaterial {
-            public_key: Some(PublicKeyIdentifier {
-                hint: signer.public_key().key_hint(),
-            }),
-            ..Default::default()
-        },
-        message_signature: None,
-        dsse_envelope: Some(env),
-    }
-}
-
 /// Appends a layer (`bytes` with `annotations`) to the legacy
 /// `sha256-<hex>.<suffix>` manifest of `digest`; with `replace_same_type`,
 /// first drops layers with the same `predicateType` annotation.
@@ -237,20 +220,6 @@ fn push_legacy_layer(
     let manifest = legacy::manifest(&layers, &config);
     eprintln!("Pushing to: {}:{tag}", r.name());
     reg.put_manifest(&r.repository, &tag, OCI_MANIFEST, &manifest)
-}
-
-/// A DSSE envelope over `statement` signed by `signer`.
-fn envelope(signer: &crate::keyref::Signer, statement: Vec<u8>) -> Result<Envelope> {
-    let pae = signet_types::dsse::pae(referrer::IN_TOTO, &statement);
-    let sig = signer.sign(&message_for(signer.public_key(), &pae))?;
-    Ok(Envelope {
-        payload: statement,
-        payload_type: referrer::IN_TOTO.to_owned(),
-        signatures: vec![EnvelopeSignature {
-            sig,
-            keyid: String::new(),
-        }],
-    })
 }
 
 fn now_unix() -> i64 {

@@ -31,6 +31,41 @@ pub(crate) fn message_for<'a>(key: &signet_crypto::PublicKey, bytes: &'a [u8]) -
     }
 }
 
+/// A DSSE envelope over `statement` signed by `signer`.
+pub(crate) fn envelope(
+    signer: &crate::keyref::Signer,
+    statement: Vec<u8>,
+) -> Result<signet_types::bundle::Envelope> {
+    let pae = signet_types::dsse::pae(signet_oci::referrer::IN_TOTO, &statement);
+    let sig = signer.sign(&message_for(signer.public_key(), &pae))?;
+    Ok(signet_types::bundle::Envelope {
+        payload: statement,
+        payload_type: signet_oci::referrer::IN_TOTO.to_owned(),
+        signatures: vec![signet_types::bundle::EnvelopeSignature {
+            sig,
+            keyid: String::new(),
+        }],
+    })
+}
+
+/// A Sigstore bundle v0.3 carrying `env`, naming the key by its hint.
+pub(crate) fn bundle_of(
+    signer: &crate::keyref::Signer,
+    env: signet_types::bundle::Envelope,
+) -> signet_types::bundle::Bundle {
+    signet_types::bundle::Bundle {
+        media_type: signet_types::bundle::MEDIA_TYPE_V0_3.to_owned(),
+        verification_material: signet_types::bundle::VerificationMaterial {
+            public_key: Some(signet_types::bundle::PublicKeyIdentifier {
+                hint: signer.public_key().key_hint(),
+            }),
+            ..Default::default()
+        },
+        message_signature: None,
+        dsse_envelope: Some(env),
+    }
+}
+
 /// What a key signs for a file: its digest (read once, streamed) or, for
 /// Ed25519, its bytes.
 pub(crate) enum Payload {
