@@ -936,3 +936,64 @@ fn save_and_load_carry_signed_images() {
     let o = peer_t.signet(dir, &["load", "--to", &peer.host, "junk.tar.zst"]);
     assert_eq!(o.code, 2, "{}", o.stderr);
 }
+
+/// A "registry" that answers every request with `response`.
+fn fake_registry(response: &'static str) -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 || s.write_all(response.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Registries that answer garbage or fail: a clear error and exit 2,
+/// never a panic.
+#[test]
+fn registries_answering_garbage_get_clear_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    keypair(dir, "k1");
+    let cases = [
+        (
+            "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops",
+            2,
+            "500",
+        ),
+        ("this is not HTTP\r\n\r\n", 2, "cannot reach the registry"),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nnope!",
+            2,
+            "is not JSON",
+        ),
+        (
+            "HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n{",
+            2,
+            "larger than",
+        ),
+    ];
+    for (response, code, says) in cases {
+        let host = fake_registry(response);
+        let o = run(signet(dir).args([
+            "verify",
+            "--key",
+            "k1.pub",
+            "--allow-insecure-registry",
+            &format!("{host}/a/b:v1"),
+        ]));
+        assert_eq!(o.code, code, "{response:?}: {}", o.stderr);
+        assert!(o.stderr.contains(says), "{response:?}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+}
