@@ -22,7 +22,21 @@ pub(crate) const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 pub(crate) const REGISTRY_AUTH_FILE: &str = "REGISTRY_AUTH_FILE";
 pub(crate) const HOME: &str = "HOME";
 
+/// Reads one of the CI variables `signet provenance` describes
+/// (`signet_oci::predicate::PROVENANCE_ENV`); others read as unset.
+pub(crate) fn ci(name: &str) -> Option<String> {
+    if !signet_oci::predicate::PROVENANCE_ENV.contains(&name) {
+        return None;
+    }
+    get(name).map(|v| v.to_string_lossy().into_owned())
+}
+
 pub(crate) const TABLE: &[Var] = &[
+    Var {
+        name: "GITHUB_*, GITLAB_CI, CI_*",
+        description: "the CI run `signet provenance` describes (repository, commit, workflow, run)",
+        sensitive: false,
+    },
     Var {
         name: REGISTRY_AUTH_FILE,
         description: "registry credentials file (Docker config.json format), read first",

@@ -57,9 +57,14 @@ enum Command {
     Triangulate(cmd::image::TriangulateArgs),
     /// Show the signatures, attestations and referrers attached to an image.
     Tree(cmd::image::TreeArgs),
+    /// Attach a signature made elsewhere to an image.
+    #[command(subcommand)]
+    Attach(Attach),
     /// Download an image's signatures or attestations.
     #[command(subcommand)]
     Download(Download),
+    /// Print a SLSA v1 provenance predicate for the CI run (GitHub Actions, GitLab CI).
+    Provenance(cmd::blob_attestation::ProvenanceArgs),
     /// Verify every signature in a folder of downloads.
     VerifyDir(cmd::verify_dir::Args),
     /// Run the server: the OCI registry, file repositories and the
@@ -78,6 +83,13 @@ enum Command {
     Version(cmd::version::Args),
     /// List the environment variables signet reads.
     Env,
+}
+
+/// `signet attach` subcommands.
+#[derive(Subcommand)]
+enum Attach {
+    /// Attach a signature made elsewhere (payload + signature files).
+    Signature(cmd::image::AttachArgs),
 }
 
 /// `signet download` subcommands.
@@ -129,6 +141,7 @@ fn main() -> ExitCode {
         Command::Attest(a) => cmd::image::attest(a),
         Command::Triangulate(a) => cmd::image::triangulate(a),
         Command::Copy(a) => cmd::copy::run(a),
+        Command::Attach(Attach::Signature(a)) => cmd::image::attach_signature(a),
         Command::Save(a) => cmd::archive::save(a),
         Command::Load(a) => cmd::archive::load(a),
         Command::Tree(a) => cmd::image::tree(a),
@@ -139,6 +152,7 @@ fn main() -> ExitCode {
             cmd::image::download(a, cmd::image::Kind::Attestation)
         }
         Command::AttestBlob(a) => cmd::blob_attestation::attest(a),
+        Command::Provenance(a) => cmd::blob_attestation::provenance(a),
         Command::VerifyBlobAttestation(a) => cmd::blob_attestation::verify(a),
         Command::VerifyAttestation(a) => cmd::image::verify_attestation(a),
         Command::Serve(a) => cmd::serve::run(*a),

@@ -102,3 +102,66 @@ fn attest_a_file_and_verify_it() {
     assert_eq!(o.code, 2, "{}", o.stderr);
     assert!(o.stderr.contains("not a DSSE envelope"), "{}", o.stderr);
 }
+
+/// `signet provenance` in a (simulated) GitHub Actions run, fed to
+/// `attest-blob --type slsaprovenance1`; outside CI a clear error.
+#[test]
+fn provenance_from_the_ci_environment() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let o = run(signet(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITLAB_CI")
+        .arg("provenance"));
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("not running in a CI system"),
+        "{}",
+        o.stderr
+    );
+    let o = run(signet(dir)
+        .envs([
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "org/app"),
+            ("GITHUB_SHA", "0123abcd"),
+            ("GITHUB_REF", "refs/tags/v1.0"),
+            (
+                "GITHUB_WORKFLOW_REF",
+                "org/app/.github/workflows/release.yml@refs/tags/v1.0",
+            ),
+            ("GITHUB_RUN_ID", "7"),
+        ])
+        .args(["provenance", "-o", "prov.json"]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let p: Value = serde_json::from_slice(&std::fs::read(dir.join("prov.json")).unwrap()).unwrap();
+    assert_eq!(
+        p["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"],
+        "0123abcd"
+    );
+    keypair(dir, "k1");
+    std::fs::write(dir.join("a.zst"), b"artifact").unwrap();
+    let o = run(signet(dir).env("SIGNET_PASSWORD", "pw").args([
+        "attest-blob",
+        "--key",
+        "k1.key",
+        "--type",
+        "slsaprovenance1",
+        "--predicate",
+        "prov.json",
+        "--bundle",
+        "a.bundle.json",
+        "a.zst",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = run(signet(dir).args([
+        "verify-blob-attestation",
+        "--key",
+        "k1.pub",
+        "--type",
+        "slsaprovenance1",
+        "--bundle",
+        "a.bundle.json",
+        "a.zst",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}

@@ -492,6 +492,38 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
             "v4.json"
         ));
     }
+
+    // The detached signature attached afterwards (a signing box without
+    // registry access, a pipeline that signs elsewhere) now verifies.
+    let o = t.signet(
+        dir,
+        &[
+            "attach",
+            "signature",
+            "--payload",
+            "v4.json",
+            "--signature",
+            "v4.sig",
+            &v4_image,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = t.signet(dir, &["verify", "--key", "k1.pub", &v4_image]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = t.signet(
+        dir,
+        &[
+            "attach",
+            "signature",
+            "--payload",
+            "v4.json",
+            "--signature",
+            "v4.sig",
+            &format!("{}/{repo}:v1", t.host),
+        ],
+    );
+    assert_eq!(o.code, 2, "a payload for another image: {}", o.stderr);
+    assert!(o.stderr.contains("refusing to attach"), "{}", o.stderr);
     let bundle: Value =
         serde_json::from_slice(&std::fs::read(dir.join("v4.bundle.json")).unwrap()).unwrap();
     assert_eq!(bundle["mediaType"], signet_oci::referrer::BUNDLE_V03);

@@ -69,3 +69,139 @@ mod tests {
         assert!(build("bogus", b"{}", "").is_err());
     }
 }
+
+/// Environment variables `provenance` reads (GitHub Actions, GitLab CI).
+pub const PROVENANCE_ENV: &[&str] = &[
+    "GITHUB_ACTIONS",
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITHUB_WORKFLOW_REF",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_RUN_ID",
+    "GITHUB_RUN_ATTEMPT",
+    "RUNNER_ENVIRONMENT",
+    "GITLAB_CI",
+    "CI_SERVER_URL",
+    "CI_PROJECT_URL",
+    "CI_PROJECT_PATH",
+    "CI_COMMIT_SHA",
+    "CI_COMMIT_REF_NAME",
+    "CI_CONFIG_PATH",
+    "CI_PIPELINE_ID",
+    "CI_JOB_ID",
+    "CI_PIPELINE_SOURCE",
+];
+
+/// A SLSA v1 provenance predicate for the CI run described by `env`
+/// (GitHub Actions or GitLab CI); `started` is RFC 3339.
+pub fn provenance(env: &dyn Fn(&str) -> Option<String>, started: &str) -> Result<Value, String> {
+    let need = |k: &str| {
+        env(k)
+            .filter(|v| !v.is_empty())
+            .ok_or(format!("{k} is not set"))
+    };
+    if env("GITHUB_ACTIONS").as_deref() == Some("true") {
+        let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".into());
+        let repo = need("GITHUB_REPOSITORY")?;
+        let sha = need("GITHUB_SHA")?;
+        let git_ref = need("GITHUB_REF")?;
+        let workflow_ref = need("GITHUB_WORKFLOW_REF")?;
+        let path = workflow_ref
+            .strip_prefix(&format!("{repo}/"))
+            .and_then(|p| p.split('@').next())
+            .unwrap_or("")
+            .to_owned();
+        let run = need("GITHUB_RUN_ID")?;
+        let attempt = env("GITHUB_RUN_ATTEMPT").unwrap_or_else(|| "1".into());
+        return Ok(json!({
+            "buildDefinition": {
+                "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+                "externalParameters": {"workflow": {"ref": git_ref, "repository": format!("{server}/{repo}"), "path": path}},
+                "internalParameters": {"github": {
+                    "event_name": env("GITHUB_EVENT_NAME").unwrap_or_default(),
+                    "runner_environment": env("RUNNER_ENVIRONMENT").unwrap_or_default(),
+                }},
+                "resolvedDependencies": [{"uri": format!("git+{server}/{repo}@{git_ref}"), "digest": {"gitCommit": sha}}],
+            },
+            "runDetails": {
+                "builder": {"id": format!("{server}/{workflow_ref}")},
+                "metadata": {"invocationId": format!("{server}/{repo}/actions/runs/{run}/attempts/{attempt}"), "startedOn": started},
+            },
+        }));
+    }
+    if env("GITLAB_CI").as_deref() == Some("true") {
+        let project = need("CI_PROJECT_URL")?;
+        let sha = need("CI_COMMIT_SHA")?;
+        let git_ref = need("CI_COMMIT_REF_NAME")?;
+        let config = env("CI_CONFIG_PATH").unwrap_or_else(|| ".gitlab-ci.yml".into());
+        let job = need("CI_JOB_ID")?;
+        return Ok(json!({
+            "buildDefinition": {
+                "buildType": "https://gitlab.com/gitlab-org/gitlab/-/blob/master/ee/lib/ee/gitlab/ci/slsa/README.md",
+                "externalParameters": {"source": project, "entryPoint": config, "ref": git_ref},
+                "internalParameters": {"pipeline_source": env("CI_PIPELINE_SOURCE").unwrap_or_default()},
+                "resolvedDependencies": [{"uri": format!("git+{project}@{git_ref}"), "digest": {"gitCommit": sha}}],
+            },
+            "runDetails": {
+                "builder": {"id": format!("{project}/-/runners")},
+                "metadata": {"invocationId": format!("{project}/-/jobs/{job}"), "startedOn": started},
+            },
+        }));
+    }
+    Err("not running in a CI system signet knows (GitHub Actions: GITHUB_ACTIONS=true; GitLab CI: GITLAB_CI=true)".into())
+}
+
+#[cfg(test)]
+mod provenance_tests {
+    use super::*;
+
+    #[test]
+    fn github_actions() {
+        let vars: std::collections::HashMap<&str, &str> = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_REPOSITORY", "org/app"),
+            ("GITHUB_SHA", "abc123"),
+            ("GITHUB_REF", "refs/heads/main"),
+            (
+                "GITHUB_WORKFLOW_REF",
+                "org/app/.github/workflows/release.yml@refs/heads/main",
+            ),
+            ("GITHUB_RUN_ID", "42"),
+        ]
+        .into_iter()
+        .collect();
+        let env = |k: &str| vars.get(k).map(|v| (*v).to_owned());
+        let p = provenance(&env, "2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            p["buildDefinition"]["externalParameters"]["workflow"]["path"],
+            ".github/workflows/release.yml"
+        );
+        assert_eq!(
+            p["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"],
+            "abc123"
+        );
+        assert_eq!(
+            p["runDetails"]["builder"]["id"],
+            "https://github.com/org/app/.github/workflows/release.yml@refs/heads/main"
+        );
+        assert_eq!(
+            p["runDetails"]["metadata"]["invocationId"],
+            "https://github.com/org/app/actions/runs/42/attempts/1"
+        );
+        let partial = |k: &str| {
+            if k == "GITHUB_ACTIONS" {
+                Some("true".to_owned())
+            } else {
+                None
+            }
+        };
+        assert!(
+            provenance(&partial, "")
+                .unwrap_err()
+                .contains("GITHUB_REPOSITORY")
+        );
+        assert!(provenance(&|_| None, "").is_err());
+    }
+}

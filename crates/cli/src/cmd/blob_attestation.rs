@@ -167,3 +167,31 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
     eprintln!("Verified OK");
     Ok(ExitCode::SUCCESS)
 }
+
+/// Arguments of `signet provenance`.
+#[derive(clap::Args)]
+pub(crate) struct ProvenanceArgs {
+    /// Write the predicate to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `signet provenance`: a SLSA v1 provenance predicate for the CI run it
+/// runs in, for `attest --type slsaprovenance1 --predicate`.
+pub(crate) fn provenance(args: ProvenanceArgs) -> Result<ExitCode> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(0))
+        .unwrap_or(0);
+    let p = signet_oci::predicate::provenance(
+        &crate::env::ci,
+        &signet_types::trust_root::unix_to_rfc3339(now),
+    )
+    .map_err(|e| anyhow!(e))?;
+    let text = serde_json::to_vec_pretty(&p)?;
+    match &args.output {
+        Some(f) => write_atomic(f, &text, 0o644, true)?,
+        None => println!("{}", String::from_utf8_lossy(&text)),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -783,3 +783,59 @@ pub(crate) fn download(args: DownloadArgs, kind: Kind) -> Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// Arguments of `signet attach signature`.
+#[derive(clap::Args)]
+pub(crate) struct AttachArgs {
+    /// The signed Simple Signing payload (e.g. from `sign --upload=false`).
+    #[arg(long, value_name = "FILE")]
+    payload: std::path::PathBuf,
+    /// Its signature: a file, base64 or raw DER.
+    #[arg(long, value_name = "FILE")]
+    signature: std::path::PathBuf,
+    #[command(flatten)]
+    registry: RegistryArgs,
+    /// The image.
+    image: String,
+}
+
+/// `signet attach signature`: adds a signature made elsewhere to the
+/// image's legacy `.sig` manifest, after checking the payload names this
+/// image's digest.
+pub(crate) fn attach_signature(args: AttachArgs) -> Result<ExitCode> {
+    let payload = std::fs::read(&args.payload)
+        .map_err(|e| anyhow!("cannot read {}: {e}", args.payload.display()))?;
+    let sig = std::fs::read(&args.signature)
+        .map_err(|e| anyhow!("cannot read {}: {e}", args.signature.display()))?;
+    let der = signet_crypto::signature::decode_signature_file(&sig)
+        .map_err(|e| anyhow!("{}: {e}", args.signature.display()))?;
+    let claims =
+        simple_signing::parse(&payload).map_err(|e| anyhow!("{}: {e}", args.payload.display()))?;
+    let r = Reference::parse(&args.image)?;
+    let reg = Registry::new(&r, &args.registry)?;
+    let digest =
+        resolve(&reg, &r)?.ok_or_else(|| anyhow!("image tag not found: {}", args.image))?;
+    if claims.digest != digest {
+        return Err(anyhow!(
+            "the payload names {}, but {} is {digest}; refusing to attach it",
+            claims.digest,
+            args.image
+        ));
+    }
+    let mut a = BTreeMap::new();
+    a.insert(
+        legacy::SIGNATURE_ANNOTATION.to_owned(),
+        base64::engine::general_purpose::STANDARD.encode(der),
+    );
+    push_legacy_layer(
+        &reg,
+        &r,
+        &digest,
+        "sig",
+        legacy::SIMPLE_SIGNING,
+        &payload,
+        a,
+        false,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
