@@ -40,6 +40,14 @@ pub(crate) struct RegistryArgs {
     /// Extra CA certificate (PEM) to trust for the registry.
     #[arg(long, value_name = "FILE")]
     registry_cacert: Option<PathBuf>,
+    /// Give up on a registry request after this many seconds.
+    #[arg(
+        long,
+        env = "SIGNET_REGISTRY_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
+    registry_timeout: u64,
 }
 
 /// A manifest as fetched.
@@ -210,7 +218,7 @@ fn challenge_params(h: &str) -> Option<Vec<(String, String)>> {
 impl Registry {
     pub(crate) fn new(reference: &Reference, args: &RegistryArgs) -> Result<Self> {
         let mut b = Http::builder()
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(args.registry_timeout.max(1)))
             .connect_timeout(Duration::from_secs(10))
             .tcp_nodelay(true)
             .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")));
@@ -518,6 +526,13 @@ impl Registry {
         }
         let from = src.blob_reader(src_repo, digest)?;
         self.put_stream(repo, digest, reqwest::blocking::Body::sized(from, size))
+    }
+
+    /// Deletes a manifest by digest; false when the registry refuses (many
+    /// do not allow deletes).
+    pub(crate) fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool> {
+        let url = self.url(repo, &format!("manifests/{digest}"));
+        Ok(self.send(&|| self.http.delete(&url))?.status().is_success())
     }
 
     /// Stores a manifest under `reference` (tag or digest).

@@ -212,6 +212,35 @@ fn sign_and_verify_on(t: &Target, dir: &Path) {
             assert!(o.stderr.contains("no matching signatures"), "{}", o.stderr);
         }
     }
+    // --replace: k1's earlier signatures (legacy and bundle) give way to the
+    // new one; k2's stay.
+    let o = t.signet(dir, &["sign", "--key", "k1.key", "--replace", &by_digest]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let m: Value = t
+        .http(
+            reqwest::Method::GET,
+            &format!("/v2/{repo}/manifests/{sig_tag}"),
+        )
+        .header("accept", "application/vnd.oci.image.manifest.v1+json")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(m["layers"].as_array().unwrap().len(), 2, "{m}");
+    let o = t.signet(dir, &["verify", "--key", "k1.pub", &image]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let out: Value = serde_json::from_str(o.stdout.trim()).unwrap();
+    assert_eq!(
+        out.as_array().unwrap().len(),
+        2,
+        "one legacy and one bundle signature by k1: {out}"
+    );
+    assert!(!o.stderr.contains("no matching"), "{}", o.stderr);
+    let o = t.signet(
+        dir,
+        &["verify", "--key", "k2.pub", "-a", "env=prod", &image],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
     // The bundle layout alone: a Sigstore bundle referrer, found through the
     // referrers API (signet serve) or the sha256-<hex> fallback index
     // (docker-registry 2.8 has no referrers API), verified on its own.
@@ -990,8 +1019,21 @@ fn fake_registry(response: &'static str) -> String {
     addr
 }
 
-/// Registries that answer garbage or fail: a clear error and exit 2,
-/// never a panic.
+/// A "registry" that accepts connections and never answers.
+fn stalled_registry() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    addr
+}
+
+/// Registries that answer garbage, fail or stall: a clear error and exit
+/// 2, never a panic or a hang.
 #[test]
 fn registries_answering_garbage_get_clear_errors() {
     let t = tempfile::tempdir().unwrap();
@@ -1028,4 +1070,26 @@ fn registries_answering_garbage_get_clear_errors() {
         assert!(o.stderr.contains(says), "{response:?}: {}", o.stderr);
         assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
     }
+    let host = stalled_registry();
+    let started = std::time::Instant::now();
+    let o = run(signet(dir).args([
+        "verify",
+        "--key",
+        "k1.pub",
+        "--allow-insecure-registry",
+        "--registry-timeout",
+        "2",
+        &format!("{host}/a/b:v1"),
+    ]));
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("cannot reach the registry"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }

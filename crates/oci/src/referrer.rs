@@ -152,6 +152,22 @@ pub fn add_to_index(index: Option<&[u8]>, referrer: Value) -> Result<Vec<u8>, St
     serde_json::to_vec(&v).map_err(|e| e.to_string())
 }
 
+/// A fallback index without the referrers `gone`.
+pub fn remove_from_index(index: &[u8], gone: &[String]) -> Result<Vec<u8>, String> {
+    let mut v: Value = serde_json::from_slice(index)
+        .map_err(|e| format!("the fallback index is not JSON: {e}"))?;
+    let list = v
+        .get_mut("manifests")
+        .and_then(Value::as_array_mut)
+        .ok_or("the fallback index has no manifests list")?;
+    list.retain(|m| {
+        !m.get("digest")
+            .and_then(Value::as_str)
+            .is_some_and(|d| gone.iter().any(|g| g == d))
+    });
+    serde_json::to_vec(&v).map_err(|e| e.to_string())
+}
+
 /// Bundle referrers listed in an index (referrers API answer or fallback
 /// index): their manifest digests.
 pub fn bundle_referrers(index: &[u8]) -> Result<Vec<String>, String> {
@@ -219,7 +235,9 @@ mod tests {
         r["artifactType"] = json!(BUNDLE_V03);
         let idx = add_to_index(None, r.clone()).unwrap();
         let idx = add_to_index(Some(&idx), r).unwrap();
-        assert_eq!(bundle_referrers(&idx).unwrap(), vec![md]);
+        assert_eq!(bundle_referrers(&idx).unwrap(), vec![md.clone()]);
+        let emptied = remove_from_index(&idx, &[md]).unwrap();
+        assert!(bundle_referrers(&emptied).unwrap().is_empty());
         assert_eq!(crate::sha256_digest(EMPTY_CONFIG), EMPTY_DIGEST);
         assert!(bundle_layer(b"{}").is_err());
         assert!(bundle_referrers(b"[]").is_err());

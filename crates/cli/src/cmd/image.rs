@@ -51,6 +51,10 @@ pub(crate) struct SignArgs {
     /// For an index (multi-arch image), also sign every image it lists.
     #[arg(long)]
     recursive: bool,
+    /// Replace earlier signatures by the same key instead of adding one
+    /// (what pipelines that re-sign expect).
+    #[arg(long)]
+    replace: bool,
     /// Set to false to attach nothing to the registry (write the files
     /// below instead).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
@@ -158,6 +162,9 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
         if !args.upload {
             continue;
         }
+        if args.replace {
+            drop_own_signatures(&reg, &r, signer.public_key(), d)?;
+        }
         if args.layout != Layout::Bundle {
             let mut layer_annotations = BTreeMap::new();
             layer_annotations.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), b64);
@@ -177,6 +184,90 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the signatures `key` made on `digest`: legacy layers whose
+/// signature verifies with it (the manifest is rewritten without them) and
+/// bundle referrers it signed (deleted where the registry allows).
+fn drop_own_signatures(reg: &Registry, r: &Reference, key: &PublicKey, digest: &str) -> Result<()> {
+    let tag = signature_tag(digest, "sig");
+    let layers = match reg.manifest(&r.repository, &tag) {
+        Ok(m) => legacy::parse(&m.bytes)?,
+        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mine = |l: &SigLayer| -> bool {
+        let Some(sig) = l
+            .signature()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+        else {
+            return false;
+        };
+        reg.blob(&r.repository, &l.digest)
+            .is_ok_and(|p| key.verify(&message_for(key, &p), &sig).is_ok())
+    };
+    let kept: Vec<SigLayer> = layers.iter().filter(|l| !mine(l)).cloned().collect();
+    if kept.len() != layers.len() {
+        eprintln!(
+            "Replacing {} earlier signature(s) by this key",
+            layers.len() - kept.len()
+        );
+        if !kept.is_empty() {
+            let config = legacy::config(&kept);
+            reg.put_blob(&r.repository, &config)?;
+            reg.put_manifest(
+                &r.repository,
+                &tag,
+                OCI_MANIFEST,
+                &legacy::manifest(&kept, &config),
+            )?;
+        } else if let Ok(m) = reg.manifest(&r.repository, &tag) {
+            reg.delete_manifest(&r.repository, &m.digest)?;
+        }
+    }
+    let mut deleted = Vec::new();
+    for b in bundle_referrers(reg, &r.repository, digest)? {
+        let Ok(m) = reg.manifest(&r.repository, &b) else {
+            continue;
+        };
+        let Ok((layer, _)) = referrer::bundle_layer(&m.bytes) else {
+            continue;
+        };
+        let Ok(bundle) = reg
+            .blob(&r.repository, &layer)
+            .and_then(|x| Ok(Bundle::from_json(&x)?))
+        else {
+            continue;
+        };
+        let Some(env) = bundle.dsse_envelope else {
+            continue;
+        };
+        if !open_envelope(key, digest, &env)
+            .is_ok_and(|st| st.predicate_type == referrer::SIGN_PREDICATE)
+        {
+            continue;
+        }
+        if reg.delete_manifest(&r.repository, &b)? {
+            deleted.push(b);
+        } else {
+            eprintln!(
+                "The registry does not allow deleting referrer {b}; it stays (and still verifies)"
+            );
+        }
+    }
+    // Without a referrers API the fallback index lists them: drop them there too.
+    if !deleted.is_empty()
+        && reg
+            .referrers(&r.repository, digest, referrer::BUNDLE_V03)?
+            .is_none()
+    {
+        let tag = referrer::fallback_tag(digest);
+        if let Ok(m) = reg.manifest(&r.repository, &tag) {
+            let index = referrer::remove_from_index(&m.bytes, &deleted).map_err(|e| anyhow!(e))?;
+            reg.put_manifest(&r.repository, &tag, referrer::OCI_INDEX, &index)?;
+        }
+    }
+    Ok(())
 }
 
 /// Appends a layer (`bytes` with `annotations`) to the legacy
