@@ -403,6 +403,15 @@ impl Registry {
         Ok(Some(read_limited(r, MAX_MANIFEST, "referrers index")?))
     }
 
+    /// A manifest by tag or digest, or `None` when the registry has none.
+    pub(crate) fn find_manifest(&self, repo: &str, reference: &str) -> Result<Option<Manifest>> {
+        match self.manifest(repo, reference) {
+            Ok(m) => Ok(Some(m)),
+            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A blob, checked against its digest.
     pub(crate) fn blob(&self, repo: &str, digest: &str) -> Result<Vec<u8>> {
         let url = self.url(repo, &format!("blobs/{digest}"));

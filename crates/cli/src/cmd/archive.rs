@@ -19,10 +19,10 @@ use signet_crypto::digest::{DigestAlgorithm, Hasher};
 use signet_oci::reference::{Reference, signature_tag};
 use signet_oci::{References, legacy, referrer, simple_signing};
 
-use super::image::{bundle_referrers, resolve};
+use super::image::{bundle_referrers, index_referrer, resolve};
 use super::message_for;
 use crate::keyref::{load_signer, load_verifier};
-use crate::oci::{NotFound, Registry, RegistryArgs};
+use crate::oci::{Registry, RegistryArgs};
 
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 /// Annotation on index entries of attached artifacts: which image digest
@@ -180,15 +180,11 @@ pub(crate) fn save(args: SaveArgs) -> Result<ExitCode> {
         for d in &digests {
             for suffix in ["sig", "att", "sbom"] {
                 let tag = signature_tag(d, suffix);
-                match reg.manifest(&r.repository, &tag) {
-                    Ok(m) => {
-                        let (b, mt) = w.add_manifest(&reg, &r.repository, &m.digest)?;
-                        index.push(entry(&mt, &m.digest, b.len(), json!({
+                if let Some(m) = reg.find_manifest(&r.repository, &tag)? {
+                    let (b, mt) = w.add_manifest(&reg, &r.repository, &m.digest)?;
+                    index.push(entry(&mt, &m.digest, b.len(), json!({
                             REF_NAME: format!("{}:{tag}", r.repository), SUBJECT: d, LEGACY_TAG: tag,
                         })));
-                    }
-                    Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
-                    Err(e) => return Err(e),
                 }
             }
             for b in bundle_referrers(&reg, &r.repository, d)? {
@@ -457,21 +453,8 @@ pub(crate) fn load(args: LoadArgs) -> Result<ExitCode> {
             if let Some((_, tag)) = name.split_once(':') {
                 reg.put_manifest(&repo, tag, &mt, &bytes)?;
             }
-        } else if let Some(subject) = e["annotations"][SUBJECT].as_str()
-            && reg
-                .referrers(&repo, subject, referrer::BUNDLE_V03)?
-                .is_none()
-        {
-            let tag = referrer::fallback_tag(subject);
-            let old = match reg.manifest(&repo, &tag) {
-                Ok(m) => Some(m.bytes),
-                Err(err) if err.chain().any(|c| c.is::<NotFound>()) => None,
-                Err(err) => return Err(err),
-            };
-            let mut desc = referrer::descriptor(referrer::OCI_MANIFEST, d, bytes.len());
-            desc["artifactType"] = json!(referrer::BUNDLE_V03);
-            let idx = referrer::add_to_index(old.as_deref(), desc).map_err(|x| anyhow!(x))?;
-            reg.put_manifest(&repo, &tag, referrer::OCI_INDEX, &idx)?;
+        } else if let Some(subject) = e["annotations"][SUBJECT].as_str() {
+            index_referrer(&reg, &repo, subject, d, bytes.len())?;
         }
         pushed += 1;
     }

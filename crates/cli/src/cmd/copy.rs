@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
 use serde_json::Value;
+use signet_oci::References;
 use signet_oci::reference::{Reference, signature_tag};
-use signet_oci::{References, referrer};
 
-use super::image::{bundle_referrers, resolve};
-use crate::oci::{NotFound, Registry, RegistryArgs};
+use super::image::{bundle_referrers, index_referrer, resolve};
+use crate::oci::{Registry, RegistryArgs};
 
 /// Arguments of `signet copy`.
 #[derive(clap::Args)]
@@ -60,53 +60,22 @@ fn copy_attached(src: &Side<'_>, dst: &Side<'_>, digest: &str) -> Result<usize> 
     let mut n = 0;
     for suffix in ["sig", "att", "sbom"] {
         let tag = signature_tag(digest, suffix);
-        match src.reg.manifest(src.repo, &tag) {
-            Ok(m) => {
-                let bytes = copy_manifest(src, dst, &m.digest)?;
-                dst.reg.put_manifest(
-                    dst.repo,
-                    &tag,
-                    "application/vnd.oci.image.manifest.v1+json",
-                    &bytes,
-                )?;
-                n += 1;
-            }
-            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
-            Err(e) => return Err(e),
+        if let Some(m) = src.reg.find_manifest(src.repo, &tag)? {
+            let bytes = copy_manifest(src, dst, &m.digest)?;
+            dst.reg.put_manifest(
+                dst.repo,
+                &tag,
+                "application/vnd.oci.image.manifest.v1+json",
+                &bytes,
+            )?;
+            n += 1;
         }
     }
     let bundles = bundle_referrers(src.reg, src.repo, digest)?;
-    if bundles.is_empty() {
-        return Ok(n);
-    }
-    let dst_has_api = dst
-        .reg
-        .referrers(dst.repo, digest, referrer::BUNDLE_V03)?
-        .is_some();
-    let mut index: Option<Vec<u8>> = None;
-    if !dst_has_api {
-        index = match dst.reg.manifest(dst.repo, &referrer::fallback_tag(digest)) {
-            Ok(m) => Some(m.bytes),
-            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => None,
-            Err(e) => return Err(e),
-        };
-    }
     for b in &bundles {
         let bytes = copy_manifest(src, dst, b)?;
+        index_referrer(dst.reg, dst.repo, digest, b, bytes.len())?;
         n += 1;
-        if !dst_has_api {
-            let mut desc = referrer::descriptor(referrer::OCI_MANIFEST, b, bytes.len());
-            desc["artifactType"] = Value::String(referrer::BUNDLE_V03.to_owned());
-            index = Some(referrer::add_to_index(index.as_deref(), desc).map_err(|e| anyhow!(e))?);
-        }
-    }
-    if let Some(i) = index {
-        dst.reg.put_manifest(
-            dst.repo,
-            &referrer::fallback_tag(digest),
-            referrer::OCI_INDEX,
-            &i,
-        )?;
     }
     Ok(n)
 }

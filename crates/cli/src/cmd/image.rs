@@ -19,7 +19,7 @@ use signet_types::bundle::{Bundle, Envelope};
 
 use super::{bundle_of, envelope, message_for};
 use crate::keyref::{load_signer, load_verifier};
-use crate::oci::{NotFound, Registry, RegistryArgs};
+use crate::oci::{Registry, RegistryArgs};
 use crate::output::write_atomic;
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -97,11 +97,9 @@ pub(crate) struct VerifyArgs {
 
 /// Resolves the image to its manifest digest; `None` when not found.
 pub(crate) fn resolve(reg: &Registry, r: &Reference) -> Result<Option<String>> {
-    match reg.manifest(&r.repository, r.identifier()) {
-        Ok(m) => Ok(Some(m.digest)),
-        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(reg
+        .find_manifest(&r.repository, r.identifier())?
+        .map(|m| m.digest))
 }
 
 pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
@@ -191,10 +189,9 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
 /// bundle referrers it signed (deleted where the registry allows).
 fn drop_own_signatures(reg: &Registry, r: &Reference, key: &PublicKey, digest: &str) -> Result<()> {
     let tag = signature_tag(digest, "sig");
-    let layers = match reg.manifest(&r.repository, &tag) {
-        Ok(m) => legacy::parse(&m.bytes)?,
-        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Vec::new(),
-        Err(e) => return Err(e),
+    let layers = match reg.find_manifest(&r.repository, &tag)? {
+        Some(m) => legacy::parse(&m.bytes)?,
+        None => Vec::new(),
     };
     let mine = |l: &SigLayer| -> bool {
         let Some(sig) = l
@@ -285,10 +282,9 @@ fn push_legacy_layer(
     replace_same_type: bool,
 ) -> Result<()> {
     let tag = signature_tag(digest, suffix);
-    let mut layers = match reg.manifest(&r.repository, &tag) {
-        Ok(m) => legacy::parse(&m.bytes)?,
-        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => Vec::new(),
-        Err(e) => return Err(e),
+    let mut layers = match reg.find_manifest(&r.repository, &tag)? {
+        Some(m) => legacy::parse(&m.bytes)?,
+        None => Vec::new(),
     };
     if replace_same_type {
         let kind = annotations.get(legacy::PREDICATE_TYPE_ANNOTATION);
@@ -351,23 +347,31 @@ fn push_bundle(
     let manifest_digest = signet_oci::sha256_digest(&manifest);
     eprintln!("Pushing bundle referrer to: {}@{manifest_digest}", r.name());
     reg.put_manifest(&r.repository, &manifest_digest, OCI_MANIFEST, &manifest)?;
+    index_referrer(reg, &r.repository, digest, &manifest_digest, manifest.len())
+}
+
+/// On a registry without the referrers API, lists bundle referrer
+/// `referrer` (a manifest of `size` bytes) of `subject` in the
+/// `sha256-<hex>` fallback index; where the API exists, does nothing.
+pub(crate) fn index_referrer(
+    reg: &Registry,
+    repo: &str,
+    subject: &str,
+    referrer: &str,
+    size: usize,
+) -> Result<()> {
     if reg
-        .referrers(&r.repository, digest, referrer::BUNDLE_V03)?
-        .is_none()
+        .referrers(repo, subject, referrer::BUNDLE_V03)?
+        .is_some()
     {
-        // No referrers API: keep the fallback index (tag sha256-<hex>).
-        let tag = referrer::fallback_tag(digest);
-        let old = match reg.manifest(&r.repository, &tag) {
-            Ok(m) => Some(m.bytes),
-            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => None,
-            Err(e) => return Err(e),
-        };
-        let mut desc = referrer::descriptor(OCI_MANIFEST, &manifest_digest, manifest.len());
-        desc["artifactType"] = serde_json::json!(referrer::BUNDLE_V03);
-        let index = referrer::add_to_index(old.as_deref(), desc).map_err(|e| anyhow!(e))?;
-        reg.put_manifest(&r.repository, &tag, referrer::OCI_INDEX, &index)?;
+        return Ok(());
     }
-    Ok(())
+    let tag = referrer::fallback_tag(subject);
+    let old = reg.find_manifest(repo, &tag)?.map(|m| m.bytes);
+    let mut desc = referrer::descriptor(OCI_MANIFEST, referrer, size);
+    desc["artifactType"] = serde_json::json!(referrer::BUNDLE_V03);
+    let index = referrer::add_to_index(old.as_deref(), desc).map_err(|e| anyhow!(e))?;
+    reg.put_manifest(repo, &tag, referrer::OCI_INDEX, &index)
 }
 
 pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
@@ -392,8 +396,8 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
         }
     }
     let tag = signature_tag(&digest, "sig");
-    match reg.manifest(&r.repository, &tag) {
-        Ok(m) => match legacy::parse(&m.bytes) {
+    if let Some(m) = reg.find_manifest(&r.repository, &tag)? {
+        match legacy::parse(&m.bytes) {
             Ok(layers) => {
                 if layers.len() > legacy::MAX_SIGNATURES {
                     return Err(anyhow!(
@@ -414,9 +418,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
                 found += 1;
                 reasons.push(e.to_string());
             }
-        },
-        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
-        Err(e) => return Err(e),
+        }
     }
     if found == 0 {
         eprintln!("Error: no signatures found for {} ({digest})", args.image);
@@ -480,10 +482,9 @@ fn check_layer(
 pub(crate) fn bundle_referrers(reg: &Registry, repo: &str, digest: &str) -> Result<Vec<String>> {
     let index = match reg.referrers(repo, digest, referrer::BUNDLE_V03)? {
         Some(i) => i,
-        None => match reg.manifest(repo, &referrer::fallback_tag(digest)) {
-            Ok(m) => m.bytes,
-            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => return Ok(Vec::new()),
-            Err(e) => return Err(e),
+        None => match reg.find_manifest(repo, &referrer::fallback_tag(digest))? {
+            Some(m) => m.bytes,
+            None => return Ok(Vec::new()),
         },
     };
     referrer::bundle_referrers(&index).map_err(|e| anyhow!(e))
@@ -682,18 +683,14 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> Result<ExitCode
             open_bundle(&reg, &r, &key, &digest, m),
         ));
     }
-    match reg.manifest(&r.repository, &signature_tag(&digest, "att")) {
-        Ok(m) => {
-            for (i, l) in legacy::parse(&m.bytes)?.iter().enumerate() {
-                let o = reg
-                    .blob(&r.repository, &l.digest)
-                    .and_then(|b| Ok(serde_json::from_slice::<Envelope>(&b)?))
-                    .and_then(|env| open_envelope(&key, &digest, &env).map(|st| (env, st)));
-                opened.push((format!("attestation {i}"), o));
-            }
+    if let Some(m) = reg.find_manifest(&r.repository, &signature_tag(&digest, "att"))? {
+        for (i, l) in legacy::parse(&m.bytes)?.iter().enumerate() {
+            let o = reg
+                .blob(&r.repository, &l.digest)
+                .and_then(|b| Ok(serde_json::from_slice::<Envelope>(&b)?))
+                .and_then(|env| open_envelope(&key, &digest, &env).map(|st| (env, st)));
+            opened.push((format!("attestation {i}"), o));
         }
-        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
-        Err(e) => return Err(e),
     }
     let mut found = 0usize;
     let mut verified: Vec<String> = Vec::new();
@@ -812,15 +809,11 @@ pub(crate) fn tree(args: TreeArgs) -> Result<ExitCode> {
         (Kind::Sbom, "📦 SBOMs"),
     ] {
         let tag = signature_tag(&digest, kind.suffix());
-        match reg.manifest(&r.repository, &tag) {
-            Ok(m) => {
-                println!("└── {title} for an image tag: {}:{tag}", r.name());
-                for l in legacy::parse(&m.bytes)? {
-                    println!("   └── 🍒 {}", l.digest);
-                }
+        if let Some(m) = reg.find_manifest(&r.repository, &tag)? {
+            println!("└── {title} for an image tag: {}:{tag}", r.name());
+            for l in legacy::parse(&m.bytes)? {
+                println!("   └── 🍒 {}", l.digest);
             }
-            Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {}
-            Err(e) => return Err(e),
         }
     }
     let bundles = bundle_referrers(&reg, &r.repository, &digest)?;
@@ -851,13 +844,9 @@ pub(crate) fn download(args: DownloadArgs, kind: Kind) -> Result<ExitCode> {
         eprintln!("Error: image tag not found: {}", args.image);
         return Ok(ExitCode::from(11));
     };
-    let m = match reg.manifest(&r.repository, &signature_tag(&digest, kind.suffix())) {
-        Ok(m) => m,
-        Err(e) if e.chain().any(|c| c.is::<NotFound>()) => {
-            eprintln!("Error: no {} found for {}", kind.suffix(), args.image);
-            return Ok(ExitCode::from(10));
-        }
-        Err(e) => return Err(e),
+    let Some(m) = reg.find_manifest(&r.repository, &signature_tag(&digest, kind.suffix()))? else {
+        eprintln!("Error: no {} found for {}", kind.suffix(), args.image);
+        return Ok(ExitCode::from(10));
     };
     let b64 = base64::engine::general_purpose::STANDARD;
     for l in legacy::parse(&m.bytes)? {
