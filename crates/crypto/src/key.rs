@@ -119,6 +119,49 @@ impl FromStr for KeyAlgorithm {
     }
 }
 
+/// A signature scheme named by the signer (an X.509 `signatureAlgorithm`,
+/// a CMS `signatureAlgorithm`), where the hash is not implied by the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureScheme {
+    /// ECDSA (DER signature) over a SHA-256 hash.
+    EcdsaSha256,
+    /// ECDSA over SHA-384.
+    EcdsaSha384,
+    /// ECDSA over SHA-512.
+    EcdsaSha512,
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    RsaPkcs1Sha256,
+    /// RSA PKCS#1 v1.5 with SHA-384.
+    RsaPkcs1Sha384,
+    /// RSA PKCS#1 v1.5 with SHA-512.
+    RsaPkcs1Sha512,
+    /// Ed25519 (pure).
+    Ed25519,
+}
+
+impl SignatureScheme {
+    fn verification(self, key: KeyAlgorithm) -> Option<&'static dyn lc::VerificationAlgorithm> {
+        use KeyAlgorithm as K;
+        use SignatureScheme as S;
+        Some(match (self, key) {
+            (S::EcdsaSha256, K::EcdsaP256) => &lc::ECDSA_P256_SHA256_ASN1,
+            (S::EcdsaSha384, K::EcdsaP256) => &lc::ECDSA_P256_SHA384_ASN1,
+            (S::EcdsaSha512, K::EcdsaP256) => &lc::ECDSA_P256_SHA512_ASN1,
+            (S::EcdsaSha256, K::EcdsaP384) => &lc::ECDSA_P384_SHA256_ASN1,
+            (S::EcdsaSha384, K::EcdsaP384) => &lc::ECDSA_P384_SHA384_ASN1,
+            (S::EcdsaSha512, K::EcdsaP384) => &lc::ECDSA_P384_SHA512_ASN1,
+            (S::EcdsaSha256, K::EcdsaP521) => &lc::ECDSA_P521_SHA256_ASN1,
+            (S::EcdsaSha384, K::EcdsaP521) => &lc::ECDSA_P521_SHA384_ASN1,
+            (S::EcdsaSha512, K::EcdsaP521) => &lc::ECDSA_P521_SHA512_ASN1,
+            (S::RsaPkcs1Sha256, K::Rsa) => &lc::RSA_PKCS1_2048_8192_SHA256,
+            (S::RsaPkcs1Sha384, K::Rsa) => &lc::RSA_PKCS1_2048_8192_SHA384,
+            (S::RsaPkcs1Sha512, K::Rsa) => &lc::RSA_PKCS1_2048_8192_SHA512,
+            (S::Ed25519, K::Ed25519) => &lc::ED25519,
+            _ => return None,
+        })
+    }
+}
+
 /// What is signed: a digest computed while streaming, or the raw message
 /// (Ed25519 needs the whole message).
 #[derive(Debug, Clone, Copy)]
@@ -598,6 +641,23 @@ impl PublicKey {
             Message::Raw(m) => self.parsed.verify_sig(m, signature),
         };
         res.map_err(|_| Error::InvalidSignature)
+    }
+
+    /// Verifies `signature` over `message` with an explicitly named scheme
+    /// (certificates and CMS name the hash; it need not match the curve).
+    pub fn verify_scheme(
+        &self,
+        scheme: SignatureScheme,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
+        let alg = scheme.verification(self.algorithm).ok_or_else(|| {
+            Error::Unsupported(format!("{scheme:?} signatures by a {} key", self.algorithm))
+        })?;
+        let parsed = ParsedPublicKey::new(alg, &self.spki).map_err(rejected("public key"))?;
+        parsed
+            .verify_sig(message, signature)
+            .map_err(|_| Error::InvalidSignature)
     }
 }
 

@@ -24,7 +24,7 @@ mod key;
 pub mod signature;
 
 pub use error::{Error, Result};
-pub use key::{KeyAlgorithm, Message, PrivateKey, PublicKey, is_encrypted_pem};
+pub use key::{KeyAlgorithm, Message, PrivateKey, PublicKey, SignatureScheme, is_encrypted_pem};
 
 /// Whether the crypto provider runs as the FIPS 140-3 validated module.
 pub fn fips_mode() -> bool {

@@ -24,15 +24,17 @@ pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 
 /// The in-toto statement cosign signs for an image (`predicate` `{}` for
-/// a plain signature).
+/// a plain signature). The subject is named (in-toto v1 clients such as
+/// sigstore-python require `name`): the repository, as cosign writes it.
 pub fn statement(
+    name: &str,
     image_digest: &str,
     predicate_type: &str,
     predicate: &Value,
     annotations: &BTreeMap<String, String>,
 ) -> Vec<u8> {
     let hex = image_digest.strip_prefix("sha256:").unwrap_or(image_digest);
-    let mut subject = json!({"digest": {"sha256": hex}});
+    let mut subject = json!({"name": name, "digest": {"sha256": hex}});
     if !annotations.is_empty() {
         subject["annotations"] = json!(annotations);
     }
@@ -216,7 +218,7 @@ mod tests {
         let d = format!("sha256:{}", "c".repeat(64));
         let mut a = BTreeMap::new();
         a.insert("env".to_owned(), "prod".to_owned());
-        let s = parse_statement(&statement(&d, SIGN_PREDICATE, &json!({}), &a)).unwrap();
+        let s = parse_statement(&statement("r/a", &d, SIGN_PREDICATE, &json!({}), &a)).unwrap();
         assert_eq!(s.subjects, vec!["c".repeat(64)]);
         assert_eq!(s.predicate_type, SIGN_PREDICATE);
         assert_eq!(s.annotations["env"], "prod");

@@ -1,5 +1,6 @@
-//! Sigstore `trusted_root.json` (the parts signet uses so far: transparency
-//! logs with their keys and validity windows).
+//! Sigstore `trusted_root.json` (`dev.sigstore.trustroot.v1.TrustedRoot`):
+//! transparency logs, certificate authorities, CT logs and timestamp
+//! authorities, each with a closed validity window.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,16 @@ pub struct TrustedRoot {
     /// Transparency logs.
     #[serde(default)]
     pub tlogs: Vec<TransparencyLogInstance>,
-    /// Everything else is kept but not interpreted yet.
+    /// Certificate authorities (Fulcio): chains, last certificate = anchor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificate_authorities: Vec<CertificateAuthority>,
+    /// Certificate Transparency logs whose SCTs are accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ctlogs: Vec<TransparencyLogInstance>,
+    /// RFC 3161 timestamp authorities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timestamp_authorities: Vec<CertificateAuthority>,
+    /// Everything else is kept but not interpreted.
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }
@@ -34,6 +44,24 @@ pub struct TransparencyLogInstance {
     pub public_key: TrustedPublicKey,
     /// The log ID (SHA-256 of the SPKI for Rekor v1).
     pub log_id: TrustedLogId,
+}
+
+/// A certificate authority or timestamp authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateAuthority {
+    /// Distinguished name parts, informational.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<serde_json::Value>,
+    /// Where the authority is reached.
+    #[serde(default)]
+    pub uri: String,
+    /// The chain: issuing certificate first, trust anchor last.
+    #[serde(default)]
+    pub cert_chain: crate::bundle::CertificateChain,
+    /// When certificates (or timestamps) from it are accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_for: Option<ValidFor>,
 }
 
 /// A key with its validity window.
@@ -100,6 +128,11 @@ impl TrustedRoot {
     /// The log whose ID is `key_id`.
     pub fn tlog(&self, key_id: &[u8]) -> Option<&TransparencyLogInstance> {
         self.tlogs.iter().find(|t| t.log_id.key_id == key_id)
+    }
+
+    /// The CT log whose ID is `key_id`.
+    pub fn ctlog(&self, key_id: &[u8]) -> Option<&TransparencyLogInstance> {
+        self.ctlogs.iter().find(|t| t.log_id.key_id == key_id)
     }
 }
 
