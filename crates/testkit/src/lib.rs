@@ -8,6 +8,9 @@
 //!   one per test process, started on first use and gone when the process
 //!   exits; or the server at `SIGNET_TEST_S3_ENDPOINT` when set.
 //!
+//! - [`fulcio::TestCa`]: a Fulcio-like certificate authority (root,
+//!   intermediate) with a CT log that embeds SCTs, for keyless-style tests.
+//!
 //! When a backend is missing, [`Backend::start`] returns `None` so the test
 //! can say so and return, except under `CI=true`, where a missing peer is a
 //! failure (a skipped check is not a passed one).
@@ -23,6 +26,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+pub mod fulcio;
 
 /// Fails under CI, otherwise prints why a test is skipped.
 ///
