@@ -162,6 +162,19 @@ fn check_signature(
     })
 }
 
+/// The key of a verifier PEM: a public key, or a certificate's subject key
+/// (the log records certificates as they are; chains are the verifier's
+/// business, as with Rekor).
+fn verifier_key(pem: &[u8]) -> Result<PublicKey, String> {
+    match PublicKey::from_pem(pem) {
+        Ok(k) => Ok(k),
+        Err(key_err) => match signet_verify::x509::Cert::from_pem(pem) {
+            Ok(c) => c.public_key().cloned(),
+            Err(_) => Err(format!("not a PEM public key or certificate ({key_err})")),
+        },
+    }
+}
+
 /// Validates a hashedrekord 0.0.1 entry: returns its canonical body and metadata.
 fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
     if entry.kind != "hashedrekord" || entry.api_version != "0.0.1" {
@@ -182,11 +195,8 @@ fn validate_v001(entry: &ProposedEntry) -> ApiResult<Submission> {
                 .all(|b| !b.is_ascii_uppercase())
         })
         .ok_or_else(|| ApiError::bad("data.hash.value must be lowercase hex"))?;
-    let key = PublicKey::from_pem(&spec.signature.public_key.content).map_err(|e| {
-        ApiError::bad(format!(
-            "signature.publicKey.content must be a PEM public key (certificates are not supported yet): {e}"
-        ))
-    })?;
+    let key = verifier_key(&spec.signature.public_key.content)
+        .map_err(|e| ApiError::bad(format!("signature.publicKey.content: {e}")))?;
     check_signature(&key, alg, &digest, &spec.signature.content)?;
     let body = spec
         .canonical_body()
@@ -242,11 +252,7 @@ fn validate_dsse(entry: &ProposedEntry) -> ApiResult<Submission> {
                 .as_str()
                 .and_then(|s| b64::decode(s).ok())
                 .ok_or_else(|| ApiError::bad("a verifier is not base64"))?;
-            let key = PublicKey::from_pem(&pem).map_err(|e| {
-                ApiError::bad(format!(
-                    "a verifier is not a PEM public key (certificates are not supported yet): {e}"
-                ))
-            })?;
+            let key = verifier_key(&pem).map_err(|e| ApiError::bad(format!("a verifier: {e}")))?;
             Ok((pem, key))
         })
         .collect::<ApiResult<_>>()?;
@@ -452,6 +458,8 @@ async fn log_info(State(log): State<Log>) -> impl IntoResponse {
         "treeSize": p.size,
         "signedTreeHead": &*p.note,
         "treeID": log.origin(),
+        "origin": log.origin(),
+        "vkeys": log.vkeys(),
     }))
 }
 
@@ -616,7 +624,6 @@ async fn trusted_root(State(log): State<Log>, headers: HeaderMap) -> impl IntoRe
         "certificateAuthorities": [],
         "ctlogs": [],
         "timestampAuthorities": [],
-        "signet": {"origin": log.origin(), "vkeys": log.vkeys()},
     }))
 }
 
