@@ -21,6 +21,7 @@ pub(crate) const COSIGN_PKCS11_PIN: &str = "COSIGN_PKCS11_PIN";
 pub(crate) const DOCKER_CONFIG: &str = "DOCKER_CONFIG";
 pub(crate) const REGISTRY_AUTH_FILE: &str = "REGISTRY_AUTH_FILE";
 pub(crate) const HOME: &str = "HOME";
+pub(crate) const SIGNET_TUF_CACHE: &str = "SIGNET_TUF_CACHE";
 
 /// Reads one of the CI variables `signet provenance` describes
 /// (`signet_oci::predicate::PROVENANCE_ENV`); others read as unset.
@@ -49,7 +50,12 @@ pub(crate) const TABLE: &[Var] = &[
     },
     Var {
         name: HOME,
-        description: "for ~/.docker/config.json",
+        description: "for ~/.docker/config.json and ~/.signet/tuf",
+        sensitive: false,
+    },
+    Var {
+        name: SIGNET_TUF_CACHE,
+        description: "where `trusted-root update` keeps TUF state and trusted roots (default ~/.signet/tuf)",
         sensitive: false,
     },
     Var {

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 mod cmd;
 mod env;
+mod fulcio;
 mod hash;
 mod keyref;
 mod oci;
@@ -79,6 +80,9 @@ enum Command {
     /// Trusted roots: save the one a signet log publishes.
     #[command(subcommand)]
     TrustedRoot(cmd::trusted_root::Command),
+    /// The sigstore-conformance client protocol (verify-bundle, sign-bundle).
+    #[command(subcommand)]
+    Conformance(cmd::conformance::Command),
     /// Print version and crypto provider facts (FIPS mode).
     Version(cmd::version::Args),
     /// List the environment variables signet reads.
@@ -159,6 +163,7 @@ fn main() -> ExitCode {
         Command::Log(c) => cmd::log::run(c),
         Command::Registry(c) => cmd::registry::run(c),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
+        Command::Conformance(c) => cmd::conformance::run(c),
         Command::Version(a) => cmd::version::run(a),
         Command::Env => {
             env::print_table();

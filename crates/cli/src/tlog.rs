@@ -6,7 +6,6 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
-use signet_crypto::PublicKey;
 use signet_crypto::digest::Digest;
 use signet_tlog::Hash;
 use signet_tlog::hash::leaf_hash;
@@ -30,17 +29,18 @@ fn base(url: &str) -> &str {
 }
 
 /// Logs a signature over `digest` and returns the bundle entry.
+/// `verifier_pem` is the public key or certificate PEM.
 pub(crate) fn upload(
     url: &str,
     digest: &Digest,
     signature: &[u8],
-    key: &PublicKey,
+    verifier_pem: &[u8],
 ) -> Result<TransparencyLogEntry> {
     let spec = HashedRekordV001 {
         signature: V001Signature {
             content: signature.to_vec(),
             public_key: V001PublicKey {
-                content: key.to_pem().into_bytes(),
+                content: verifier_pem.to_vec(),
             },
         },
         data: V001Data {
@@ -52,10 +52,50 @@ pub(crate) fn upload(
     };
     let body = spec.canonical_body()?;
     let proposed = serde_json::json!({"kind": "hashedrekord", "apiVersion": "0.0.1", "spec": spec});
+    submit(url, &proposed, &body, ("hashedrekord", "0.0.1"))
+}
+
+/// Logs a DSSE envelope (its JSON text, exactly as submitted) as a dsse
+/// 0.0.1 entry and returns the bundle entry.
+pub(crate) fn upload_dsse(
+    url: &str,
+    envelope_json: &str,
+    envelope: &signet_types::bundle::Envelope,
+    verifier_pem: &[u8],
+) -> Result<TransparencyLogEntry> {
+    use signet_crypto::digest::DigestAlgorithm;
+    let sigs: Vec<signet_types::rekor::DsseSignature> = envelope
+        .signatures
+        .iter()
+        .map(|s| signet_types::rekor::DsseSignature {
+            signature: b64::encode(&s.sig),
+            verifier_pem: verifier_pem.to_vec(),
+        })
+        .collect();
+    let body = signet_types::rekor::dsse_v001_body(
+        &Digest::of(DigestAlgorithm::Sha256, envelope_json.as_bytes()).to_hex(),
+        &Digest::of(DigestAlgorithm::Sha256, &envelope.payload).to_hex(),
+        &sigs,
+    )?;
+    let proposed = serde_json::json!({"kind": "dsse", "apiVersion": "0.0.1", "spec": {
+        "proposedContent": {
+            "envelope": envelope_json,
+            "verifiers": [b64::encode(verifier_pem)],
+        }
+    }});
+    submit(url, &proposed, &body, ("dsse", "0.0.1"))
+}
+
+fn submit(
+    url: &str,
+    proposed: &Value,
+    body: &[u8],
+    kind: (&str, &str),
+) -> Result<TransparencyLogEntry> {
     let endpoint = format!("{}/api/v1/log/entries", base(url));
     let resp = client()?
         .post(&endpoint)
-        .json(&proposed)
+        .json(proposed)
         .send()
         .with_context(|| format!("cannot reach the transparency log at {endpoint}"))?;
     let status = resp.status();
@@ -71,12 +111,17 @@ pub(crate) fn upload(
         .as_object()
         .and_then(|m| m.iter().next())
         .ok_or_else(|| anyhow!("the log's answer holds no entry"))?;
-    entry_from_v1(uuid, e, &body)
+    entry_from_v1(uuid, e, body, kind)
 }
 
 /// Converts a Rekor v1 `LogEntry` value into a bundle entry, checking it
 /// describes `expected_body` and that its proof reaches its root.
-fn entry_from_v1(uuid: &str, e: &Value, expected_body: &[u8]) -> Result<TransparencyLogEntry> {
+fn entry_from_v1(
+    uuid: &str,
+    e: &Value,
+    expected_body: &[u8],
+    (kind, version): (&str, &str),
+) -> Result<TransparencyLogEntry> {
     let body =
         b64::decode(e["body"].as_str().unwrap_or_default()).context("entry body is not base64")?;
     if body != expected_body {
@@ -110,8 +155,8 @@ fn entry_from_v1(uuid: &str, e: &Value, expected_body: &[u8]) -> Result<Transpar
         log_index: index,
         log_id: LogId { key_id: log_id },
         kind_version: KindVersion {
-            kind: "hashedrekord".into(),
-            version: "0.0.1".into(),
+            kind: kind.into(),
+            version: version.into(),
         },
         integrated_time: e["integratedTime"].as_i64(),
         inclusion_promise: Some(InclusionPromise {
@@ -128,6 +173,25 @@ fn entry_from_v1(uuid: &str, e: &Value, expected_body: &[u8]) -> Result<Transpar
         }),
         canonicalized_body: body,
     })
+}
+
+/// cosign's legacy `rekorBundle` JSON (the `dev.sigstore.cosign/bundle`
+/// annotation) for an entry with a SET.
+pub(crate) fn legacy_bundle(entry: &TransparencyLogEntry) -> Result<String> {
+    let set = entry
+        .inclusion_promise
+        .as_ref()
+        .ok_or_else(|| anyhow!("the log returned no signed entry timestamp"))?;
+    Ok(serde_json::json!({
+        "SignedEntryTimestamp": b64::encode(&set.signed_entry_timestamp),
+        "Payload": {
+            "body": b64::encode(&entry.canonicalized_body),
+            "integratedTime": entry.integrated_time,
+            "logIndex": entry.log_index,
+            "logID": signet_types::hex::encode(&entry.log_id.key_id),
+        }
+    })
+    .to_string())
 }
 
 /// A legacy cosign `rekorBundle` (SET only) as a bundle entry.

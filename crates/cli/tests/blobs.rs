@@ -255,6 +255,48 @@ fn bundles_round_trip_and_bind_the_digest() {
 }
 
 #[test]
+fn p384_bundles_carry_and_verify_a_sha384_digest() {
+    let t = setup();
+    let o = run(signet(t.path()).env("SIGNET_PASSWORD", "pw").args([
+        "generate-key-pair",
+        "--type",
+        "ecdsa-p384",
+        "--output-key-prefix",
+        "p384",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = run(signet(t.path()).env("SIGNET_PASSWORD", "pw").args([
+        "sign-blob",
+        "--key",
+        "p384.key",
+        "--bundle",
+        "p384.json",
+        "pack.tar.zst",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = std::fs::read(t.path().join("p384.json")).unwrap();
+    let bundle = signet_types::bundle::Bundle::from_json(&text).unwrap();
+    let md = bundle.message_signature.as_ref().unwrap();
+    assert_eq!(md.message_digest.as_ref().unwrap().algorithm, "SHA2_384");
+    let ok = |file: &str| {
+        run(signet(t.path()).args([
+            "verify-blob",
+            "--key",
+            "p384.pub",
+            "--bundle",
+            "p384.json",
+            file,
+        ]))
+    };
+    let o = ok("pack.tar.zst");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "Verified OK\n"), "{}", o.stderr);
+    std::fs::write(t.path().join("other"), b"other bytes").unwrap();
+    let o = ok("other");
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("digest"), "{}", o.stderr);
+}
+
+#[test]
 fn managed_key_legacy_vectors_verify() {
     let t = tempfile::tempdir().unwrap();
     let dir = vector("sigstore-conformance/derived/managed-key-legacy");
@@ -275,8 +317,9 @@ fn managed_key_legacy_vectors_verify() {
             o.stderr
         );
     }
-    // The legacy bundle carries a Rekor entry: refused unless the log is
-    // explicitly ignored, never silently passed.
+    // The legacy bundle carries a public-good Rekor entry: checked offline
+    // against the built-in public-good root by default (SET), refused
+    // against a root that does not name the log, never silently passed.
     let o = run(signet(t.path()).args([
         "verify-blob",
         "--key",
@@ -285,7 +328,23 @@ fn managed_key_legacy_vectors_verify() {
         &d("a.txt.bundle"),
         &d("a.txt"),
     ]));
-    assert_eq!(o.code, 2);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("in https://rekor.sigstore.dev verified offline"),
+        "{}",
+        o.stderr
+    );
+    let o = run(signet(t.path()).args([
+        "verify-blob",
+        "--key",
+        &d("key.pub"),
+        "--bundle",
+        &d("a.txt.bundle"),
+        "--staging",
+        &d("a.txt"),
+    ]));
+    assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("--insecure-ignore-tlog"), "{}", o.stderr);
     let o = run(signet(t.path()).args([
         "verify-blob",

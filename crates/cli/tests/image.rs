@@ -1093,3 +1093,342 @@ fn registries_answering_garbage_get_clear_errors() {
         started.elapsed()
     );
 }
+
+/// A "registry" serving one image index (tag `v1`) whose only child is
+/// missing: every other request gets 404 MANIFEST_UNKNOWN.
+fn registry_with_orphaned_index() -> (String, String) {
+    let child = format!("sha256:{}", "ab".repeat(32));
+    let index = serde_json::to_string(&json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": child, "size": 321,
+            "platform": {"architecture": "amd64", "os": "linux"}}]}))
+    .unwrap();
+    let digest = signet_oci::sha256_digest(index.as_bytes());
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let served = digest.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let index = index.clone();
+            let digest = served.clone();
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Write};
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut s = s;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let method = parts.next().unwrap_or_default().to_owned();
+                    let path = parts.next().unwrap_or_default().to_owned();
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let hit = path == "/v2/"
+                        || path.ends_with("/manifests/v1")
+                        || path.ends_with(&format!("/manifests/{digest}"));
+                    let resp = if path == "/v2/" {
+                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_owned()
+                    } else if hit {
+                        let body = if method == "HEAD" { "" } else { index.as_str() };
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.index.v1+json\r\nDocker-Content-Digest: {digest}\r\nContent-Length: {}\r\n\r\n{body}",
+                            index.len()
+                        )
+                    } else {
+                        let body = r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+                        let body = if method == "HEAD" { "" } else { body };
+                        format!(
+                            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            if method == "HEAD" { 0 } else { body.len() }
+                        )
+                    };
+                    if s.write_all(resp.as_bytes()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (addr, child)
+}
+
+/// An index whose child manifest is gone: `sign --recursive`, `copy` and
+/// `save` name the missing child and exit 2 without a panic; nothing is
+/// written for `save`.
+#[test]
+fn index_with_a_missing_child_is_a_clear_error() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    keypair(dir, "k1");
+    let (host, child) = registry_with_orphaned_index();
+    let image = format!("{host}/team/multi:v1");
+    let out = dir.join("images.tar.zst");
+    let runs: [&[&str]; 3] = [
+        &[
+            "sign",
+            "--key",
+            "k1.key",
+            "--recursive",
+            "--upload=false",
+            "--bundle",
+            "b.json",
+            &image,
+        ],
+        &["copy", &image, &format!("{host}/team/copy:v1")],
+        &["save", &image, "-o", out.to_str().unwrap()],
+    ];
+    for args in runs {
+        let o = run(signet(dir)
+            .env("SIGNET_PASSWORD", "pw")
+            .args(args)
+            .arg("--allow-insecure-registry"));
+        assert_eq!(o.code, 2, "{args:?}: {}", o.stderr);
+        assert!(
+            o.stderr.contains(&child),
+            "{args:?} must name the missing child: {}",
+            o.stderr
+        );
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+    assert!(!out.exists(), "save left a partial archive");
+}
+
+/// The sigstore-rs peer binary (`interop/sigstore-rs`, built by `.ci/run`
+/// and named by `SIGNET_SIGSTORE_RS`).
+fn sigstore_rs() -> Option<std::path::PathBuf> {
+    match std::env::var_os("SIGNET_SIGSTORE_RS") {
+        Some(p) if Path::new(&p).is_file() => Some(p.into()),
+        _ => {
+            signet_testkit::missing(
+                "the sigstore-rs peer (cargo build --release --manifest-path interop/sigstore-rs/Cargo.toml, then SIGNET_SIGSTORE_RS=its binary)",
+            );
+            None
+        }
+    }
+}
+
+/// sigstore-rs (crates.io `sigstore`, an independent cosign client) and
+/// signet agree both ways on cosign's legacy layout: sigstore-rs verifies
+/// what `signet sign` attached and refuses another key; `signet verify`
+/// accepts what sigstore-rs signed (with a key signet generated, in
+/// cosign's encrypted format) and refuses another key with exit 12.
+fn sigstore_rs_agrees_on(t: &Target, dir: &Path, peer: &Path) {
+    for k in ["k1", "k2"] {
+        keypair(dir, k);
+    }
+    let creds: Vec<String> = t
+        .creds
+        .iter()
+        .flat_map(|(u, p)| [u.clone(), p.clone()])
+        .collect();
+    let peer_run = |args: &[&str]| {
+        run(assert_cmd::Command::new(peer)
+            .current_dir(dir)
+            .args(args)
+            .args(&creds))
+    };
+    // signet signs (both layouts, as by default); sigstore-rs verifies.
+    let ours = format!("{}/team/ours:v1", t.host);
+    t.push_image("team/ours", "v1", b"signed by signet");
+    let o = t.signet(dir, &["sign", "--key", "k1.key", &ours]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = peer_run(&["verify", "k1.pub", &ours]);
+    assert_eq!(
+        o.code, 0,
+        "sigstore-rs refused signet's signature: {}{}",
+        o.stdout, o.stderr
+    );
+    assert!(
+        o.stdout.contains("verified 1 signature layer"),
+        "{}",
+        o.stdout
+    );
+    let o = peer_run(&["verify", "k2.pub", &ours]);
+    assert_ne!(o.code, 0, "sigstore-rs accepted another key: {}", o.stdout);
+    // sigstore-rs signs; signet verifies (exit 0, one payload naming the digest).
+    let theirs = format!("{}/team/theirs:v1", t.host);
+    let digest = t.push_image("team/theirs", "v1", b"signed by sigstore-rs");
+    let o = peer_run(&["sign", "k2.key", "pw", &theirs]);
+    assert_eq!(o.code, 0, "sigstore-rs sign: {}{}", o.stdout, o.stderr);
+    let o = t.signet(dir, &["verify", "--key", "k2.pub", &theirs]);
+    assert_eq!(
+        o.code, 0,
+        "signet refused sigstore-rs's signature: {}",
+        o.stderr
+    );
+    let payloads: Vec<Value> = serde_json::from_str(o.stdout.trim()).unwrap();
+    assert_eq!(payloads.len(), 1, "{}", o.stdout);
+    assert_eq!(
+        payloads[0]["critical"]["image"]["docker-manifest-digest"],
+        digest.as_str()
+    );
+    let o = t.signet(dir, &["verify", "--key", "k1.pub", &theirs]);
+    assert_eq!(o.code, 12, "another key must not verify: {}", o.stderr);
+    // And sigstore-rs re-reads its own signature the same way we do.
+    let o = peer_run(&["verify", "k2.pub", &theirs]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+}
+
+#[test]
+fn sigstore_rs_agrees_on_signet_serve_and_docker_registry() {
+    let Some(peer) = sigstore_rs() else {
+        return;
+    };
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    let ours = Target {
+        host: server.url.trim_start_matches("http://").to_owned(),
+        creds: Some(("admin".into(), token.trim().to_owned())),
+    };
+    let d1 = t.path().join("signet");
+    std::fs::create_dir_all(&d1).unwrap();
+    sigstore_rs_agrees_on(&ours, &d1, &peer);
+    let Some(registry) = DockerRegistry::start(t.path()) else {
+        return;
+    };
+    let theirs = Target {
+        host: registry.host.clone(),
+        creds: None,
+    };
+    let d2 = t.path().join("distribution");
+    std::fs::create_dir_all(&d2).unwrap();
+    sigstore_rs_agrees_on(&theirs, &d2, &peer);
+}
+
+/// A "registry" answering GET/HEAD for the given paths (path → content
+/// type, body); every other request gets 404.
+fn scripted_registry(routes: Vec<(String, &'static str, Vec<u8>)>) -> String {
+    let routes = std::sync::Arc::new(routes);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let routes = routes.clone();
+            std::thread::spawn(move || {
+                use std::io::{BufRead, BufReader, Write};
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut s = s;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let method = parts.next().unwrap_or_default().to_owned();
+                    let path = parts.next().unwrap_or_default().to_owned();
+                    let path = path.split('?').next().unwrap_or_default().to_owned();
+                    loop {
+                        let mut h = String::new();
+                        if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let hit = routes.iter().find(|(p, _, _)| *p == path);
+                    let mut resp = match hit {
+                        Some((_, ct, body)) => {
+                            let digest = signet_oci::sha256_digest(body);
+                            format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nDocker-Content-Digest: {digest}\r\nContent-Length: {}\r\n\r\n",
+                                body.len()
+                            )
+                            .into_bytes()
+                        }
+                        None => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+                    };
+                    if let (Some((_, _, body)), false) = (hit, method == "HEAD") {
+                        resp.extend_from_slice(body);
+                    }
+                    if s.write_all(&resp).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// `.sig` manifests with malformed layers (no layers, a layer without a
+/// digest, a non-string annotation, a signature that is not base64, a
+/// payload that is not Simple Signing): exit 12 with the reason, no panic.
+#[test]
+fn malformed_signature_layers_are_reasons_not_panics() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    keypair(dir, "k1");
+    let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#.to_vec();
+    let digest = signet_oci::sha256_digest(&image);
+    let payload = b"not a simple signing payload".to_vec();
+    let payload_digest = signet_oci::sha256_digest(&payload);
+    let layer = |annotations: Value| {
+        json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": format!("sha256:{}", "0".repeat(64)), "size": 233},
+            "layers": [{"mediaType": signet_oci::legacy::SIMPLE_SIGNING, "digest": payload_digest, "size": payload.len(), "annotations": annotations}]})
+    };
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"schemaVersion": 2}), "no layers array"),
+        (
+            json!({"schemaVersion": 2, "layers": [{"mediaType": signet_oci::legacy::SIMPLE_SIGNING, "size": 3}]}),
+            "layer 0 has no sha256 digest",
+        ),
+        (
+            layer(json!({"dev.cosignproject.cosign/signature": 5})),
+            "is not a string",
+        ),
+        (
+            layer(json!({"dev.cosignproject.cosign/signature": "%%% not base64"})),
+            "not base64",
+        ),
+        (
+            layer(json!({"dev.cosignproject.cosign/signature": "MEUCIQDx"})),
+            "signature",
+        ),
+    ];
+    for (sig_manifest, says) in cases {
+        let host = scripted_registry(vec![
+            ("/v2/".into(), "application/json", b"{}".to_vec()),
+            (
+                "/v2/a/b/manifests/v1".into(),
+                "application/vnd.oci.image.manifest.v1+json",
+                image.clone(),
+            ),
+            (
+                format!("/v2/a/b/manifests/{digest}"),
+                "application/vnd.oci.image.manifest.v1+json",
+                image.clone(),
+            ),
+            (
+                format!(
+                    "/v2/a/b/manifests/{}",
+                    signet_oci::reference::signature_tag(&digest, "sig")
+                ),
+                "application/vnd.oci.image.manifest.v1+json",
+                serde_json::to_vec(&sig_manifest).unwrap(),
+            ),
+            (
+                format!("/v2/a/b/blobs/{payload_digest}"),
+                "application/octet-stream",
+                payload.clone(),
+            ),
+        ]);
+        let o = run(signet(dir).args([
+            "verify",
+            "--key",
+            "k1.pub",
+            "--allow-insecure-registry",
+            &format!("{host}/a/b:v1"),
+        ]));
+        assert_eq!(o.code, 12, "{says}: {}", o.stderr);
+        assert!(o.stderr.contains(says), "{says}: {}", o.stderr);
+        assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    }
+}

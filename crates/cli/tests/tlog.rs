@@ -189,11 +189,11 @@ fn crash_test(backend: Backend) {
     for round in 0..points {
         let server = Server::start_with(&data, free_port(), &env);
         if vkeys.is_empty() {
-            let root: Value = reqwest::blocking::get(format!("{}/api/v1/trusted-root", server.url))
+            let info: Value = reqwest::blocking::get(format!("{}/api/v1/log", server.url))
                 .unwrap()
                 .json()
                 .unwrap();
-            vkeys = root["signet"]["vkeys"]
+            vkeys = info["vkeys"]
                 .as_array()
                 .unwrap()
                 .iter()

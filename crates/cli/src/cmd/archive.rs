@@ -454,7 +454,7 @@ pub(crate) fn load(args: LoadArgs) -> Result<ExitCode> {
                 reg.put_manifest(&repo, tag, &mt, &bytes)?;
             }
         } else if let Some(subject) = e["annotations"][SUBJECT].as_str() {
-            index_referrer(&reg, &repo, subject, d, bytes.len())?;
+            index_referrer(&reg, &repo, subject, d, &bytes)?;
         }
         pushed += 1;
     }

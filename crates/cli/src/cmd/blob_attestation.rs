@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use signet_crypto::digest::DigestAlgorithm;
 use signet_oci::referrer;
 use signet_types::bundle::{Bundle, Envelope};
 
+use super::keyless::{IdentityArgs, TrustArgs, report, verify_bundle_for_file};
 use super::{bundle_of, envelope, message_for};
 use crate::VerificationFailed;
 use crate::keyref::{load_signer, load_verifier};
@@ -43,9 +44,10 @@ pub(crate) struct AttestArgs {
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyArgs {
-    /// Public key the envelope must verify with.
+    /// Public key the envelope must verify with (for certificate bundles
+    /// give the identity flags instead).
     #[arg(long)]
-    key: String,
+    key: Option<String>,
     /// The DSSE envelope file.
     #[arg(long, value_name = "FILE")]
     signature: Option<PathBuf>,
@@ -55,7 +57,15 @@ pub(crate) struct VerifyArgs {
     /// Required predicate type (shortcut or URI).
     #[arg(long = "type")]
     kind: Option<String>,
-    /// The file the statement must be about.
+    /// Check only the signature even if the bundle carries transparency-log entries.
+    #[arg(long)]
+    insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    trust: TrustArgs,
+    #[command(flatten)]
+    identity: IdentityArgs,
+    /// The file the statement must be about (`sha256:<hex>` for a bundle
+    /// when no such file exists, e.g. an image digest).
     file: PathBuf,
 }
 
@@ -90,14 +100,13 @@ pub(crate) fn attest(args: AttestArgs) -> Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut statement: serde_json::Value = serde_json::from_slice(&referrer::statement(
+    let payload = referrer::statement(
+        &name,
         &format!("sha256:{hex}"),
         &predicate_type,
         &predicate,
         &BTreeMap::new(),
-    ))?;
-    statement["subject"][0]["name"] = serde_json::Value::String(name);
-    let payload = serde_json::to_vec(&statement)?;
+    );
     let signer = load_signer(&args.key)?;
     let env = envelope(&signer, payload)?;
     if let Some(f) = &args.output_signature {
@@ -115,23 +124,49 @@ pub(crate) fn attest(args: AttestArgs) -> Result<ExitCode> {
 }
 
 pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
-    let key = load_verifier(&args.key)?;
-    let env: Envelope = match (&args.signature, &args.bundle) {
-        (Some(f), _) => {
+    let key = args.key.as_deref().map(load_verifier).transpose()?;
+    let fail = |why: String| anyhow!(VerificationFailed).context(why);
+    if let Some(f) = &args.bundle {
+        // A bundle: the whole-bundle verifier checks signature, subject,
+        // log entries and (for certificates) chain, SCT and identity.
+        let b = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let bundle = Bundle::from_json(&b)
+            .with_context(|| format!("{} is not a Sigstore bundle", f.display()))?;
+        if bundle.dsse_envelope.is_none() {
+            bail!("{} holds no DSSE envelope (an attestation)", f.display());
+        }
+        let v = verify_bundle_for_file(
+            &bundle,
+            &args.file,
+            key.as_ref(),
+            &args.identity,
+            &args.trust,
+            args.insecure_ignore_tlog,
+        )?;
+        let (payload_type, payload) = v
+            .payload
+            .clone()
+            .ok_or_else(|| anyhow!("internal: a DSSE bundle without payload"))?;
+        if payload_type != referrer::IN_TOTO {
+            return Err(fail(format!(
+                "the envelope's payload type is {payload_type:?}, not in-toto"
+            )));
+        }
+        let statement = referrer::parse_statement(&payload).map_err(fail)?;
+        check_type(&statement, args.kind.as_deref())?;
+        report(&v);
+        eprintln!("Verified OK");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let key = key.ok_or_else(|| anyhow!("a DSSE envelope file is verified with --key"))?;
+    let env: Envelope = match &args.signature {
+        Some(f) => {
             let b = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
             serde_json::from_slice(&b)
                 .with_context(|| format!("{} is not a DSSE envelope", f.display()))?
         }
-        (None, Some(f)) => {
-            let b = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-            Bundle::from_json(&b)
-                .with_context(|| format!("{} is not a Sigstore bundle", f.display()))?
-                .dsse_envelope
-                .ok_or_else(|| anyhow!("{} holds no DSSE envelope", f.display()))?
-        }
-        (None, None) => return Err(anyhow!("give --signature or --bundle")),
+        None => return Err(anyhow!("give --signature or --bundle")),
     };
-    let fail = |why: String| anyhow!(VerificationFailed).context(why);
     if env.payload_type != referrer::IN_TOTO {
         return Err(fail(format!(
             "the envelope's payload type is {:?}, not in-toto",
@@ -154,18 +189,24 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
             args.file.display()
         )));
     }
-    if let Some(k) = &args.kind {
+    check_type(&statement, args.kind.as_deref())?;
+    eprintln!("Verified OK");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The statement's predicate type must be `kind` (a shortcut or URI).
+fn check_type(statement: &referrer::Statement, kind: Option<&str>) -> Result<()> {
+    if let Some(k) = kind {
         let want =
             signet_oci::predicate::type_uri(k).ok_or_else(|| anyhow!("unknown --type {k:?}"))?;
         if statement.predicate_type != want {
-            return Err(fail(format!(
+            return Err(anyhow!(VerificationFailed).context(format!(
                 "the attestation is of type {}, not {want}",
                 statement.predicate_type
             )));
         }
     }
-    eprintln!("Verified OK");
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Arguments of `signet provenance`.

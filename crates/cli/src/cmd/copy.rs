@@ -74,7 +74,7 @@ fn copy_attached(src: &Side<'_>, dst: &Side<'_>, digest: &str) -> Result<usize> 
     let bundles = bundle_referrers(src.reg, src.repo, digest)?;
     for b in &bundles {
         let bytes = copy_manifest(src, dst, b)?;
-        index_referrer(dst.reg, dst.repo, digest, b, bytes.len())?;
+        index_referrer(dst.reg, dst.repo, digest, b, &bytes)?;
         n += 1;
     }
     Ok(n)

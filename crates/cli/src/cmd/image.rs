@@ -9,16 +9,21 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use base64::Engine;
 use signet_crypto::PublicKey;
+use signet_crypto::digest::{Digest, DigestAlgorithm};
 use signet_oci::legacy::{self, SigLayer};
 use signet_oci::reference::{Reference, signature_tag};
 use signet_oci::{referrer, simple_signing};
 use signet_types::bundle::{Bundle, Envelope};
 
+use super::keyless::{
+    CERT_ANNOTATION, CHAIN_ANNOTATION, CertificateArgs, Checker, IdentityArgs, LegacyContent,
+    REKOR_BUNDLE_ANNOTATION, SigningCert, TrustArgs, cert_pem,
+};
 use super::{bundle_of, envelope, message_for};
-use crate::keyref::{load_signer, load_verifier};
+use crate::keyref::load_signer;
 use crate::oci::{Registry, RegistryArgs};
 use crate::output::write_atomic;
 
@@ -75,20 +80,61 @@ pub(crate) struct SignArgs {
     #[arg(short = 'a', long = "annotations", value_parser = parse_annotation)]
     annotations: Vec<(String, String)>,
     #[command(flatten)]
+    certificate: CertificateArgs,
+    /// Transparency log to record the signatures in (the legacy layer gets
+    /// cosign's `dev.sigstore.cosign/bundle` annotation, the bundle its entry).
+    #[arg(long, env = "SIGNET_TLOG_URL", value_name = "URL")]
+    tlog_url: Option<String>,
+    /// Set to false to not log the signatures even when a log is configured.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    tlog_upload: bool,
+    #[command(flatten)]
     registry: RegistryArgs,
     /// The image: registry/repository:tag or @sha256:digest.
     image: String,
 }
 
+/// The Sigstore bundle for one image signature: the key hint or the
+/// certificate, and the log entry of the envelope when a log is configured.
+fn make_bundle(
+    signer: &crate::keyref::Signer,
+    cert: &SigningCert,
+    env: Envelope,
+    tlog: Option<&str>,
+) -> Result<Bundle> {
+    let mut tlog_entries = Vec::new();
+    if let Some(url) = tlog {
+        let text = serde_json::to_string(&env)?;
+        let entry =
+            crate::tlog::upload_dsse(url, &text, &env, &cert.verifier_pem(signer.public_key()))?;
+        eprintln!("tlog entry created with index: {}", entry.log_index);
+        tlog_entries.push(entry);
+    }
+    let mut bundle = bundle_of(signer, env);
+    bundle.verification_material = signet_types::bundle::VerificationMaterial {
+        tlog_entries,
+        ..cert.material(signer.public_key())
+    };
+    Ok(bundle)
+}
+
 /// Arguments of `signet verify`.
 #[derive(clap::Args)]
 pub(crate) struct VerifyArgs {
-    /// Public key (or private key, or pkcs11: URI) the signature must verify with.
+    /// Public key (or private key, or pkcs11: URI) the signature must verify
+    /// with (for certificate signatures give the identity flags instead).
     #[arg(long)]
-    key: String,
+    key: Option<String>,
     /// Annotation the signed payload must carry, key=value.
     #[arg(short = 'a', long = "annotations", value_parser = parse_annotation)]
     annotations: Vec<(String, String)>,
+    /// Do not check transparency-log entries attached to the signatures.
+    #[arg(long)]
+    insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    trust: TrustArgs,
+    #[command(flatten)]
+    identity: IdentityArgs,
     #[command(flatten)]
     registry: RegistryArgs,
     /// The image: registry/repository:tag or @sha256:digest.
@@ -106,6 +152,8 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     let r = Reference::parse(&args.image)?;
     let reg = Registry::new(&r, &args.registry)?;
     let signer = load_signer(&args.key)?;
+    let cert = args.certificate.load(signer.public_key())?;
+    let tlog = args.tlog_url.as_deref().filter(|_| args.tlog_upload);
     let digest =
         resolve(&reg, &r)?.ok_or_else(|| anyhow!("image tag not found: {}", args.image))?;
     if r.digest.is_none() {
@@ -127,19 +175,35 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
     let mut digests = vec![digest.clone()];
     if args.recursive {
         let m = reg.manifest(&r.repository, &digest)?;
-        digests.extend(signet_oci::index_children(&m.bytes));
+        // Every child must exist before anything is signed: a signature
+        // for a manifest the registry lacks protects nothing.
+        for child in signet_oci::index_children(&m.bytes) {
+            if reg.find_manifest(&r.repository, &child)?.is_none() {
+                bail!(
+                    "the index {digest} lists {child}, which the registry does not have: nothing was signed; push the missing image or sign without --recursive"
+                );
+            }
+            digests.push(child);
+        }
     }
     for (i, d) in digests.iter().enumerate() {
         let payload = simple_signing::payload(&r.name(), d, &annotations);
         let signature = signer.sign(&message_for(signer.public_key(), &payload))?;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&signature);
         let statement = referrer::statement(
+            &r.name(),
             d,
             referrer::SIGN_PREDICATE,
             &serde_json::json!({}),
             &annotations,
         );
         let env = envelope(&signer, statement)?;
+        let wants_bundle = (args.upload && args.layout != Layout::Legacy) || args.bundle.is_some();
+        let bundle = if wants_bundle {
+            Some(make_bundle(&signer, &cert, env, tlog)?)
+        } else {
+            None
+        };
         if i == 0 {
             // Files describe the image named on the command line.
             if let Some(f) = &args.output_signature {
@@ -148,13 +212,8 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
             if let Some(f) = &args.output_payload {
                 write_atomic(f, &payload, 0o644, true)?;
             }
-            if let Some(f) = &args.bundle {
-                write_atomic(
-                    f,
-                    &serde_json::to_vec(&bundle_of(&signer, env.clone()))?,
-                    0o644,
-                    true,
-                )?;
+            if let (Some(f), Some(b)) = (&args.bundle, &bundle) {
+                write_atomic(f, &serde_json::to_vec(b)?, 0o644, true)?;
             }
         }
         if !args.upload {
@@ -166,6 +225,26 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
         if args.layout != Layout::Bundle {
             let mut layer_annotations = BTreeMap::new();
             layer_annotations.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), b64);
+            if let Some(der) = &cert.der {
+                layer_annotations.insert(CERT_ANNOTATION.to_owned(), cert_pem(der));
+                if let Some(chain) = &cert.chain_pem {
+                    layer_annotations.insert(CHAIN_ANNOTATION.to_owned(), chain.clone());
+                }
+            }
+            if let Some(url) = tlog {
+                let digest = Digest::of(DigestAlgorithm::Sha256, &payload);
+                let entry = crate::tlog::upload(
+                    url,
+                    &digest,
+                    &signature,
+                    &cert.verifier_pem(signer.public_key()),
+                )?;
+                eprintln!("tlog entry created with index: {}", entry.log_index);
+                layer_annotations.insert(
+                    REKOR_BUNDLE_ANNOTATION.to_owned(),
+                    crate::tlog::legacy_bundle(&entry)?,
+                );
+            }
             push_legacy_layer(
                 &reg,
                 &r,
@@ -177,8 +256,8 @@ pub(crate) fn sign(args: SignArgs) -> Result<ExitCode> {
                 false,
             )?;
         }
-        if args.layout != Layout::Legacy {
-            push_bundle(&reg, &r, &signer, d, env, referrer::SIGN_PREDICATE)?;
+        if let (true, Some(b)) = (args.layout != Layout::Legacy, &bundle) {
+            push_bundle(&reg, &r, d, b, referrer::SIGN_PREDICATE)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -321,14 +400,12 @@ fn now_unix() -> i64 {
 fn push_bundle(
     reg: &Registry,
     r: &Reference,
-    signer: &crate::keyref::Signer,
     digest: &str,
-    env: Envelope,
+    bundle: &Bundle,
     predicate_type: &str,
 ) -> Result<()> {
     let image = reg.manifest(&r.repository, digest)?;
-    let bundle = bundle_of(signer, env);
-    let bundle_bytes = serde_json::to_vec(&bundle)?;
+    let bundle_bytes = serde_json::to_vec(bundle)?;
     let bundle_digest = reg.put_blob(&r.repository, &bundle_bytes)?;
     reg.put_blob(&r.repository, referrer::EMPTY_CONFIG)?;
     let media_type = if image.media_type.is_empty() {
@@ -347,7 +424,7 @@ fn push_bundle(
     let manifest_digest = signet_oci::sha256_digest(&manifest);
     eprintln!("Pushing bundle referrer to: {}@{manifest_digest}", r.name());
     reg.put_manifest(&r.repository, &manifest_digest, OCI_MANIFEST, &manifest)?;
-    index_referrer(reg, &r.repository, digest, &manifest_digest, manifest.len())
+    index_referrer(reg, &r.repository, digest, &manifest_digest, &manifest)
 }
 
 /// On a registry without the referrers API, lists bundle referrer
@@ -358,7 +435,7 @@ pub(crate) fn index_referrer(
     repo: &str,
     subject: &str,
     referrer: &str,
-    size: usize,
+    manifest: &[u8],
 ) -> Result<()> {
     if reg
         .referrers(repo, subject, referrer::BUNDLE_V03)?
@@ -368,8 +445,16 @@ pub(crate) fn index_referrer(
     }
     let tag = referrer::fallback_tag(subject);
     let old = reg.find_manifest(repo, &tag)?.map(|m| m.bytes);
-    let mut desc = referrer::descriptor(OCI_MANIFEST, referrer, size);
+    // The descriptor carries the referrer's artifactType and annotations,
+    // as a referrers API answer would (clients filter on the predicate type).
+    let mut desc = referrer::descriptor(OCI_MANIFEST, referrer, manifest.len());
     desc["artifactType"] = serde_json::json!(referrer::BUNDLE_V03);
+    if let Some(a) = serde_json::from_slice::<serde_json::Value>(manifest)
+        .ok()
+        .and_then(|m| m.get("annotations").cloned())
+    {
+        desc["annotations"] = a;
+    }
     let index = referrer::add_to_index(old.as_deref(), desc).map_err(|e| anyhow!(e))?;
     reg.put_manifest(repo, &tag, referrer::OCI_INDEX, &index)
 }
@@ -377,7 +462,12 @@ pub(crate) fn index_referrer(
 pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let r = Reference::parse(&args.image)?;
     let reg = Registry::new(&r, &args.registry)?;
-    let key = load_verifier(&args.key)?;
+    let checker = Checker::new(
+        args.key.as_deref(),
+        &args.identity,
+        &args.trust,
+        args.insecure_ignore_tlog,
+    )?;
     let annotations: BTreeMap<String, String> = args.annotations.into_iter().collect();
     let Some(digest) = resolve(&reg, &r)? else {
         eprintln!("Error: image tag not found: {}", args.image);
@@ -390,7 +480,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let bundles = bundle_referrers(&reg, &r.repository, &digest)?;
     found += bundles.len();
     for (i, m) in bundles.iter().enumerate() {
-        match check_bundle(&reg, &r, &key, &digest, &annotations, m, &args.image) {
+        match check_bundle(&reg, &r, &checker, &digest, &annotations, m, &args.image) {
             Ok(v) => verified.push(v),
             Err(e) => reasons.push(format!("bundle {i}: {e:#}")),
         }
@@ -408,7 +498,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
                 }
                 found += layers.len().max(1);
                 for (i, l) in layers.iter().enumerate() {
-                    match check_layer(&reg, &r, &key, &digest, &annotations, l) {
+                    match check_layer(&reg, &r, &checker, &digest, &annotations, l) {
                         Ok(v) => verified.push(v),
                         Err(e) => reasons.push(format!("signature {i}: {e:#}")),
                     }
@@ -426,8 +516,8 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
     }
     if verified.is_empty() {
         eprintln!(
-            "Error: no matching signatures for the key with SHA-256 fingerprint {} on {} ({digest}):\n {}",
-            key.fingerprint(),
+            "Error: no matching signatures for {} on {} ({digest}):\n {}",
+            checker.expected(),
             args.image,
             reasons.join("\n ")
         );
@@ -439,7 +529,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
     if !annotations.is_empty() {
         eprintln!("  - The specified annotations were verified.");
     }
-    eprintln!("  - The signatures were verified against the specified public key");
+    eprintln!("{}", checker.check_line());
     println!("\n{}", serde_json::to_string(&verified)?);
     Ok(ExitCode::SUCCESS)
 }
@@ -449,7 +539,7 @@ pub(crate) fn verify(args: VerifyArgs) -> Result<ExitCode> {
 fn check_layer(
     reg: &Registry,
     r: &Reference,
-    key: &PublicKey,
+    checker: &Checker,
     digest: &str,
     annotations: &BTreeMap<String, String>,
     l: &SigLayer,
@@ -461,9 +551,16 @@ fn check_layer(
         .decode(sig_b64.trim())
         .map_err(|_| anyhow!("the signature annotation is not base64"))?;
     let payload = reg.blob(&r.repository, &l.digest)?;
-    key.verify(&message_for(key, &payload), &sig).map_err(|_| {
-        anyhow!("the signature does not verify with this key (another key, or a changed payload)")
-    })?;
+    checker
+        .legacy(
+            &l.annotations,
+            LegacyContent::Message {
+                payload: &payload,
+                signature: &sig,
+            },
+            digest,
+        )
+        .map_err(|e| anyhow!("{e:#} (another key or identity, or a changed payload)"))?;
     let claims = simple_signing::parse(&payload)?;
     if claims.digest != digest {
         return Err(anyhow!(
@@ -495,7 +592,7 @@ pub(crate) fn bundle_referrers(reg: &Registry, repo: &str, digest: &str) -> Resu
 fn open_bundle(
     reg: &Registry,
     r: &Reference,
-    key: &PublicKey,
+    checker: &Checker,
     digest: &str,
     manifest_digest: &str,
 ) -> Result<(Envelope, referrer::Statement)> {
@@ -503,11 +600,28 @@ fn open_bundle(
     let (layer, _) = referrer::bundle_layer(&m.bytes).map_err(|e| anyhow!(e))?;
     let bytes = reg.blob(&r.repository, &layer)?;
     let bundle = Bundle::from_json(&bytes)?;
-    let env = bundle
-        .dsse_envelope
-        .ok_or_else(|| anyhow!("the bundle holds a message signature, not a DSSE envelope"))?;
-    let statement = open_envelope(key, digest, &env)?;
+    let Some(env) = bundle.dsse_envelope.clone() else {
+        bail!("the bundle holds a message signature, not a DSSE envelope");
+    };
+    checker.bundle(&bundle, digest)?;
+    let statement = statement_about(digest, &env)?;
     Ok((env, statement))
+}
+
+/// The in-toto statement of a verified envelope; it must name `digest`.
+fn statement_about(digest: &str, env: &Envelope) -> Result<referrer::Statement> {
+    if env.payload_type != referrer::IN_TOTO {
+        bail!(
+            "the envelope's payload type is {:?}, not in-toto",
+            env.payload_type
+        );
+    }
+    let statement = referrer::parse_statement(&env.payload).map_err(|e| anyhow!(e))?;
+    let hex = digest.trim_start_matches("sha256:");
+    if !statement.subjects.iter().any(|s| s == hex) {
+        bail!("no matching subject digest found: the statement does not name {digest}");
+    }
+    Ok(statement)
 }
 
 /// Checks a DSSE envelope's signature with `key` and that its in-toto
@@ -542,13 +656,13 @@ fn open_envelope(key: &PublicKey, digest: &str, env: &Envelope) -> Result<referr
 fn check_bundle(
     reg: &Registry,
     r: &Reference,
-    key: &PublicKey,
+    checker: &Checker,
     digest: &str,
     annotations: &BTreeMap<String, String>,
     manifest_digest: &str,
     image: &str,
 ) -> Result<serde_json::Value> {
-    let (_, statement) = open_bundle(reg, r, key, digest, manifest_digest)?;
+    let (_, statement) = open_bundle(reg, r, checker, digest, manifest_digest)?;
     if statement.predicate_type != referrer::SIGN_PREDICATE {
         return Err(anyhow!(
             "an attestation ({}), not a signature",
@@ -592,6 +706,14 @@ pub(crate) struct AttestArgs {
     #[arg(long, value_enum, default_value = "both")]
     layout: Layout,
     #[command(flatten)]
+    certificate: CertificateArgs,
+    /// Transparency log to record the attestation in.
+    #[arg(long, env = "SIGNET_TLOG_URL", value_name = "URL")]
+    tlog_url: Option<String>,
+    /// Set to false to not log the attestation even when a log is configured.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    tlog_upload: bool,
+    #[command(flatten)]
     registry: RegistryArgs,
     /// The image.
     image: String,
@@ -600,9 +722,17 @@ pub(crate) struct AttestArgs {
 /// Arguments of `signet verify-attestation`.
 #[derive(clap::Args)]
 pub(crate) struct VerifyAttestationArgs {
-    /// Public key the attestation must verify with.
+    /// Public key the attestation must verify with (for certificate
+    /// signatures give the identity flags instead).
     #[arg(long)]
-    key: String,
+    key: Option<String>,
+    /// Do not check transparency-log entries attached to the attestations.
+    #[arg(long)]
+    insecure_ignore_tlog: bool,
+    #[command(flatten)]
+    trust: TrustArgs,
+    #[command(flatten)]
+    identity: IdentityArgs,
     /// Only attestations of this type (shortcut or URI); any when absent.
     #[arg(long = "type")]
     kind: Option<String>,
@@ -627,10 +757,20 @@ pub(crate) fn attest(args: AttestArgs) -> Result<ExitCode> {
     let r = Reference::parse(&args.image)?;
     let reg = Registry::new(&r, &args.registry)?;
     let signer = load_signer(&args.key)?;
+    let cert = args.certificate.load(signer.public_key())?;
+    let tlog = args.tlog_url.as_deref().filter(|_| args.tlog_upload);
     let digest =
         resolve(&reg, &r)?.ok_or_else(|| anyhow!("image tag not found: {}", args.image))?;
-    let statement = referrer::statement(&digest, &predicate_type, &predicate, &BTreeMap::new());
+    let statement = referrer::statement(
+        &r.name(),
+        &digest,
+        &predicate_type,
+        &predicate,
+        &BTreeMap::new(),
+    );
     let env = envelope(&signer, statement)?;
+    // One log entry serves both layouts: the same envelope is stored twice.
+    let bundle = make_bundle(&signer, &cert, env.clone(), tlog)?;
     if args.layout != Layout::Bundle {
         let mut a = BTreeMap::new();
         a.insert(legacy::SIGNATURE_ANNOTATION.to_owned(), String::new());
@@ -638,6 +778,18 @@ pub(crate) fn attest(args: AttestArgs) -> Result<ExitCode> {
             legacy::PREDICATE_TYPE_ANNOTATION.to_owned(),
             predicate_type.clone(),
         );
+        if let Some(der) = &cert.der {
+            a.insert(CERT_ANNOTATION.to_owned(), cert_pem(der));
+            if let Some(chain) = &cert.chain_pem {
+                a.insert(CHAIN_ANNOTATION.to_owned(), chain.clone());
+            }
+        }
+        if let Some(entry) = bundle.verification_material.tlog_entries.first() {
+            a.insert(
+                REKOR_BUNDLE_ANNOTATION.to_owned(),
+                crate::tlog::legacy_bundle(entry)?,
+            );
+        }
         let layer = serde_json::to_vec(&env)?;
         push_legacy_layer(
             &reg,
@@ -651,7 +803,7 @@ pub(crate) fn attest(args: AttestArgs) -> Result<ExitCode> {
         )?;
     }
     if args.layout != Layout::Legacy {
-        push_bundle(&reg, &r, &signer, &digest, env, &predicate_type)?;
+        push_bundle(&reg, &r, &digest, &bundle, &predicate_type)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -667,7 +819,12 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> Result<ExitCode
     };
     let r = Reference::parse(&args.image)?;
     let reg = Registry::new(&r, &args.registry)?;
-    let key = load_verifier(&args.key)?;
+    let checker = Checker::new(
+        args.key.as_deref(),
+        &args.identity,
+        &args.trust,
+        args.insecure_ignore_tlog,
+    )?;
     let Some(digest) = resolve(&reg, &r)? else {
         eprintln!("Error: image tag not found: {}", args.image);
         return Ok(ExitCode::from(11));
@@ -680,7 +837,7 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> Result<ExitCode
     {
         opened.push((
             format!("bundle {i}"),
-            open_bundle(&reg, &r, &key, &digest, m),
+            open_bundle(&reg, &r, &checker, &digest, m),
         ));
     }
     if let Some(m) = reg.find_manifest(&r.repository, &signature_tag(&digest, "att"))? {
@@ -688,7 +845,10 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> Result<ExitCode
             let o = reg
                 .blob(&r.repository, &l.digest)
                 .and_then(|b| Ok(serde_json::from_slice::<Envelope>(&b)?))
-                .and_then(|env| open_envelope(&key, &digest, &env).map(|st| (env, st)));
+                .and_then(|env| {
+                    checker.legacy(&l.annotations, LegacyContent::Dsse(&env), &digest)?;
+                    statement_about(&digest, &env).map(|st| (env, st))
+                });
             opened.push((format!("attestation {i}"), o));
         }
     }
@@ -727,7 +887,7 @@ pub(crate) fn verify_attestation(args: VerifyAttestationArgs) -> Result<ExitCode
     eprintln!("\nVerification for {} --", args.image);
     eprintln!("The following checks were performed on each of these signatures:");
     eprintln!("  - The cosign claims were validated");
-    eprintln!("  - The signatures were verified against the specified public key");
+    eprintln!("{}", checker.check_line());
     for line in verified {
         println!("{line}");
     }

@@ -2,10 +2,12 @@
 
 pub(crate) mod archive;
 pub(crate) mod blob_attestation;
+pub(crate) mod conformance;
 pub(crate) mod copy;
 pub(crate) mod generate_key_pair;
 pub(crate) mod image;
 pub(crate) mod import_key_pair;
+pub(crate) mod keyless;
 pub(crate) mod log;
 pub(crate) mod public_key;
 pub(crate) mod registry;

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use signet_crypto::digest::DigestAlgorithm;
 use signet_types::bundle::{
-    Bundle, HashOutput, MEDIA_TYPE_V0_3, MessageSignature, PublicKeyIdentifier,
-    VerificationMaterial,
+    Bundle, HashOutput, MEDIA_TYPE_V0_3, MessageSignature, VerificationMaterial,
 };
 
 use super::Payload;
+use super::keyless::CertificateArgs;
 use crate::keyref::load_signer;
 use crate::output::write_atomic;
 
@@ -24,9 +24,26 @@ pub(crate) enum SignatureFormat {
 /// Arguments of `signet sign-blob`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Signing key: a path, env://VAR or a pkcs11: URI.
+    /// Signing key: a path, env://VAR or a pkcs11: URI. Without one, sign
+    /// keylessly with --identity-token.
+    #[arg(long, required_unless_present = "identity_token")]
+    key: Option<String>,
+    /// Sign keylessly: an OIDC identity token for the CA (Fulcio) of the
+    /// signing config; the bundle then holds a short-lived certificate.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        conflicts_with = "key",
+        requires = "bundle"
+    )]
+    identity_token: Option<String>,
+    /// Signing config (CA and log URLs) for keyless signing (default: the
+    /// built-in public-good one, or staging with --staging).
+    #[arg(long, value_name = "FILE")]
+    signing_config: Option<PathBuf>,
+    /// Keyless signing against Sigstore's staging instance.
     #[arg(long)]
-    key: String,
+    staging: bool,
     /// Write the signature to FILE (DER by default when FILE ends in .sig.bin).
     #[arg(long, value_name = "FILE")]
     output_signature: Option<PathBuf>,
@@ -43,12 +60,18 @@ pub(crate) struct Args {
     /// Set to false to not log the signature even when a log is configured.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     tlog_upload: bool,
+    #[command(flatten)]
+    certificate: CertificateArgs,
     /// The file to sign (`-` for stdin).
     file: PathBuf,
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
-    let signer = load_signer(&args.key)?;
+    let Some(key) = &args.key else {
+        return keyless(&args);
+    };
+    let signer = load_signer(key)?;
+    let cert = args.certificate.load(signer.public_key())?;
     let algorithm = signer.public_key().algorithm();
     let payload = Payload::load(&args.file, algorithm)?;
     let signature = signer.sign(&payload.message())?;
@@ -63,7 +86,12 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         let digest = payload
             .digest(alg)
             .ok_or_else(|| anyhow::anyhow!("internal: no {} digest", alg.name()))?;
-        let entry = crate::tlog::upload(url, &digest, &signature, signer.public_key())?;
+        let entry = crate::tlog::upload(
+            url,
+            &digest,
+            &signature,
+            &cert.verifier_pem(signer.public_key()),
+        )?;
         eprintln!("tlog entry created with index: {}", entry.log_index);
         tlog_entries.push(entry);
     }
@@ -74,11 +102,8 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         let bundle = Bundle {
             media_type: MEDIA_TYPE_V0_3.to_owned(),
             verification_material: VerificationMaterial {
-                public_key: Some(PublicKeyIdentifier {
-                    hint: signer.public_key().key_hint(),
-                }),
                 tlog_entries,
-                ..Default::default()
+                ..cert.material(signer.public_key())
             },
             message_signature: Some(MessageSignature {
                 message_digest: digest.map(|d| HashOutput {
@@ -121,6 +146,37 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             }
         }
         None => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sign-blob --identity-token`: the keyless flow of the conformance
+/// adapter, written to `--bundle` (and `--output-signature` if given).
+fn keyless(args: &Args) -> Result<ExitCode> {
+    let token = args
+        .identity_token
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("give --key or --identity-token"))?;
+    let path = args
+        .bundle
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("keyless signing writes a bundle: give --bundle FILE"))?;
+    let bundle = super::conformance::keyless_bundle(
+        &args.file,
+        false,
+        token,
+        args.signing_config.as_deref(),
+        args.staging,
+    )?;
+    write_atomic(path, bundle.to_json_pretty().as_bytes(), 0o644, true)?;
+    eprintln!("Wrote bundle to file {}", path.display());
+    if let (Some(out), Some(ms)) = (&args.output_signature, &bundle.message_signature) {
+        write_atomic(
+            out,
+            signet_types::b64::encode(&ms.signature).as_bytes(),
+            0o644,
+            true,
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow, bail};
 use signet_crypto::digest::DigestAlgorithm;
 use signet_crypto::{PublicKey, signature::decode_signature_file};
-use signet_types::bundle::{Bundle, BundleVersion, TransparencyLogEntry};
-use signet_types::trust_root::TrustedRoot;
+use signet_types::bundle::{Bundle, TransparencyLogEntry};
 use signet_verify::{Expected, tlog_entry};
 
 use super::Payload;
+use super::keyless::{IdentityArgs, TrustArgs, report, verify_bundle_for_file};
 use crate::VerificationFailed;
 use crate::keyref::load_verifier;
 
@@ -16,9 +16,10 @@ use crate::keyref::load_verifier;
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct Args {
-    /// Verification key: a public or private key file, env://VAR or a pkcs11: URI.
+    /// Verification key: a public or private key file, env://VAR or a pkcs11: URI
+    /// (for certificate bundles give the identity flags instead).
     #[arg(long)]
-    key: String,
+    key: Option<String>,
     /// Detached signature: a file (base64 or raw DER, detected) or a base64 string.
     #[arg(long, value_name = "SIG")]
     signature: Option<String>,
@@ -28,10 +29,11 @@ pub(crate) struct Args {
     /// Check only the signature even if the bundle carries transparency-log entries.
     #[arg(long)]
     insecure_ignore_tlog: bool,
-    /// trusted_root.json naming the transparency logs (checked offline).
-    #[arg(long, value_name = "FILE")]
-    trusted_root: Option<PathBuf>,
-    /// The file to verify (`-` for stdin).
+    #[command(flatten)]
+    trust: TrustArgs,
+    #[command(flatten)]
+    identity: IdentityArgs,
+    /// The file to verify (`-` for stdin; `sha256:<hex>` for a bundle when no such file exists).
     file: PathBuf,
 }
 
@@ -42,24 +44,6 @@ struct Evidence {
     tlog_entries: Vec<TransparencyLogEntry>,
     /// Bundles from v0.2 on must carry inclusion proofs, not just SETs.
     require_proof: bool,
-}
-
-/// How log entries are treated.
-#[derive(Clone, Copy)]
-struct TlogPolicy {
-    ignore: bool,
-    have_root: bool,
-}
-
-impl TlogPolicy {
-    fn check(self, has_entries: bool) -> Result<()> {
-        if has_entries && !self.ignore && !self.have_root {
-            bail!(
-                "this bundle carries transparency-log entries: give --trusted-root FILE to check them offline, or --insecure-ignore-tlog to check the signature alone"
-            );
-        }
-        Ok(())
-    }
 }
 
 fn read_signature(arg: &str) -> Result<Vec<u8>> {
@@ -79,53 +63,10 @@ fn read_signature(arg: &str) -> Result<Vec<u8>> {
     decode_signature_file(&bytes).with_context(|| format!("cannot use signature {arg}"))
 }
 
-fn read_bundle(path: &Path, key: &PublicKey, tlog: TlogPolicy) -> Result<Evidence> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| anyhow!("{} is not JSON: {e}", path.display()))?;
-    if value.get("base64Signature").is_some() {
-        return read_legacy_bundle(&value, key, tlog);
-    }
-    let bundle = Bundle::from_json(&bytes)
-        .with_context(|| format!("cannot use bundle {}", path.display()))?;
-    let vm = &bundle.verification_material;
-    if vm.certificate.is_some() || vm.x509_certificate_chain.is_some() {
-        bail!(
-            "this bundle is signed with a certificate (keyless); verifying certificate identities is not supported by this signet version"
-        );
-    }
-    tlog.check(!vm.tlog_entries.is_empty())?;
-    let require_proof = bundle.version()? >= BundleVersion::V0_2;
-    let tlog_entries = if tlog.ignore {
-        Vec::new()
-    } else {
-        vm.tlog_entries.clone()
-    };
-    let Some(ms) = bundle.message_signature else {
-        bail!("this bundle holds a DSSE envelope (an attestation), not a blob signature");
-    };
-    let claimed_digest = match ms.message_digest {
-        Some(d) => Some((
-            DigestAlgorithm::from_bundle_name(&d.algorithm).ok_or_else(|| {
-                anyhow!("unsupported digest algorithm {:?} in bundle", d.algorithm)
-            })?,
-            d.digest,
-        )),
-        None => None,
-    };
-    Ok(Evidence {
-        signature: ms.signature,
-        claimed_digest,
-        tlog_entries,
-        require_proof,
-    })
-}
-
 fn read_legacy_bundle(
     value: &serde_json::Value,
     key: &PublicKey,
-    tlog: TlogPolicy,
+    ignore_tlog: bool,
 ) -> Result<Evidence> {
     let sig = value["base64Signature"]
         .as_str()
@@ -145,9 +86,8 @@ fn read_legacy_bundle(
         }
     }
     let rekor = value.get("rekorBundle").filter(|r| !r.is_null());
-    tlog.check(rekor.is_some())?;
     let tlog_entries = match rekor {
-        Some(r) if !tlog.ignore => vec![crate::tlog::entry_from_legacy(r)?],
+        Some(r) if !ignore_tlog => vec![crate::tlog::entry_from_legacy(r)?],
         _ => Vec::new(),
     };
     Ok(Evidence {
@@ -159,21 +99,7 @@ fn read_legacy_bundle(
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
-    let key = load_verifier(&args.key)?;
-    let trusted_root = match &args.trusted_root {
-        Some(p) => Some(
-            TrustedRoot::from_json(
-                &std::fs::read(p)
-                    .with_context(|| format!("cannot read trusted root {}", p.display()))?,
-            )
-            .with_context(|| format!("cannot use trusted root {}", p.display()))?,
-        ),
-        None => None,
-    };
-    let tlog = TlogPolicy {
-        ignore: args.insecure_ignore_tlog,
-        have_root: trusted_root.is_some(),
-    };
+    let key = args.key.as_deref().map(load_verifier).transpose()?;
     let evidence = match (&args.signature, &args.bundle) {
         (Some(sig), _) => Evidence {
             signature: read_signature(sig)?,
@@ -181,8 +107,39 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
             tlog_entries: Vec::new(),
             require_proof: false,
         },
-        (None, Some(bundle)) => read_bundle(bundle, &key, tlog)?,
+        (None, Some(path)) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read bundle {}", path.display()))?;
+            let value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| anyhow!("{} is not JSON: {e}", path.display()))?;
+            if value.get("base64Signature").is_none() {
+                // A Sigstore bundle: the whole-bundle verifier decides.
+                let bundle = Bundle::from_json(&bytes)
+                    .with_context(|| format!("cannot use bundle {}", path.display()))?;
+                let v = verify_bundle_for_file(
+                    &bundle,
+                    &args.file,
+                    key.as_ref(),
+                    &args.identity,
+                    &args.trust,
+                    args.insecure_ignore_tlog,
+                )?;
+                report(&v);
+                println!("Verified OK");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let key = key
+                .as_ref()
+                .ok_or_else(|| anyhow!("a legacy cosign bundle is verified with --key"))?;
+            read_legacy_bundle(&value, key, args.insecure_ignore_tlog)?
+        }
         (None, None) => bail!("give --signature or --bundle"),
+    };
+    let key = key.ok_or_else(|| anyhow!("--signature is verified with --key"))?;
+    let trusted_root = if evidence.tlog_entries.is_empty() {
+        None
+    } else {
+        Some(args.trust.load()?)
     };
     let payload = Payload::load(&args.file, key.algorithm())?;
     if let Some((alg, claimed)) = &evidence.claimed_digest {
@@ -214,7 +171,9 @@ pub(crate) fn run(args: Args) -> Result<ExitCode> {
         };
         for entry in &evidence.tlog_entries {
             let v = tlog_entry(entry, root, &expected, evidence.require_proof).map_err(|r| {
-                anyhow!(VerificationFailed).context(format!("transparency log: {r}"))
+                anyhow!(VerificationFailed).context(format!(
+                    "transparency log: {r} (give --trusted-root FILE for a private log, or --insecure-ignore-tlog to check the signature alone)"
+                ))
             })?;
             let what = match (v.proven, v.integrated_time.is_some()) {
                 (true, true) => "inclusion proof, signed checkpoint and SET",
