@@ -289,7 +289,12 @@ fn p384_bundles_carry_and_verify_a_sha384_digest() {
         ]))
     };
     let o = ok("pack.tar.zst");
-    assert_eq!((o.code, o.stdout.as_str()), (0, "Verified OK\n"), "{}", o.stderr);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "Verified OK\n"),
+        "{}",
+        o.stderr
+    );
     std::fs::write(t.path().join("other"), b"other bytes").unwrap();
     let o = ok("other");
     assert_eq!(o.code, 1, "{}", o.stderr);
