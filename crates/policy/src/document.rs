@@ -373,8 +373,7 @@ impl Policy {
 pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && s != "."
         && s != ".."
@@ -467,7 +466,10 @@ rules:
         ];
         for (what, _, line, msg) in cases {
             let doc = match *what {
-                "typo" => EXAMPLE.replace("    required: true\n    threshold", "    requred: true\n    threshold"),
+                "typo" => EXAMPLE.replace(
+                    "    required: true\n    threshold",
+                    "    requred: true\n    threshold",
+                ),
                 "mode" => EXAMPLE.replace("mode: enforce", "mode: block"),
                 "threshold" => EXAMPLE.replace("threshold: 1", "threshold: 0"),
                 _ => unreachable!(),
