@@ -77,6 +77,15 @@ pub struct Config {
     /// Largest accepted request body (bytes).
     #[arg(long, env = "SIGNET_LOG_MAX_BODY", default_value_t = 64 * 1024)]
     pub log_max_body: usize,
+    /// A Sigstore `trusted_root.json` whose certificate authorities (and
+    /// CT logs, logs, timestamp authorities) vouch for keyless signatures
+    /// that policies accept; without it only registered keys count.
+    #[arg(long, env = "SIGNET_TRUSTED_ROOT")]
+    pub trusted_root: Option<PathBuf>,
+    /// Unsigned artifacts in repositories an `enforce` policy protects
+    /// are deleted this long after their push (seconds; 0 keeps them).
+    #[arg(long, env = "SIGNET_QUARANTINE_SECS", default_value_t = 7 * 86_400)]
+    pub quarantine_secs: u64,
 }
 
 impl Config {
@@ -103,6 +112,8 @@ impl Config {
             log_max_pending: 50_000,
             log_checkpoint_ms: 50,
             log_max_body: 64 * 1024,
+            trusted_root: None,
+            quarantine_secs: 7 * 86_400,
         }
     }
 

@@ -30,16 +30,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(reg) = &registry {
         app = app.merge(registry::api::router(reg.clone()));
         if config.gc_interval > 0 {
-            let (reg, every, grace) = (
+            let (reg, every, grace, quarantine) = (
                 reg.clone(),
                 std::time::Duration::from_secs(config.gc_interval),
                 std::time::Duration::from_secs(config.gc_grace),
+                config.quarantine_secs,
             );
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(every);
                 tick.tick().await;
                 loop {
                     tick.tick().await;
+                    match reg.sweep_quarantine(quarantine).await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(deleted = n, "quarantine expired"),
+                        Err(e) => {
+                            tracing::warn!(error = %format!("{e:#}"), "quarantine sweep failed")
+                        }
+                    }
                     match reg.gc(grace).await {
                         Ok(r) => tracing::info!(?r, "registry garbage collection"),
                         Err(e) => {

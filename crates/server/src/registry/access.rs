@@ -96,57 +96,10 @@ pub fn parse_grants<S: AsRef<str>>(list: &[S]) -> Result<Vec<Grant>, String> {
     list.iter().map(|s| s.as_ref().parse()).collect()
 }
 
-/// Whether `glob` matches the repository `name`.
+/// Whether `glob` matches the repository `name` (segments, `*` within
+/// one, `**` across any number; linear-time, see `signet_policy::glob`).
 pub fn glob_match(glob: &str, name: &str) -> bool {
-    let g: Vec<&str> = glob.split('/').collect();
-    let n: Vec<&str> = name.split('/').collect();
-    match_segments(&g, &n)
-}
-
-/// Segment-wise match, `**` spanning any number of segments. Dynamic
-/// programming over (glob position, name position): O(|g|·|n|) segment
-/// comparisons whatever the glob (a user may put any glob in a token's
-/// grants, so no backtracking that a crafted glob could make exponential).
-fn match_segments(g: &[&str], n: &[&str]) -> bool {
-    // ok[j] = whether g[i..] matches n[j..], for the current i (from the end).
-    let mut ok = vec![false; n.len() + 1];
-    ok[n.len()] = true;
-    for seg in g.iter().rev() {
-        let mut next = vec![false; n.len() + 1];
-        for j in (0..=n.len()).rev() {
-            next[j] = if *seg == "**" {
-                // Zero segments, or one more and stay on `**`.
-                ok[j] || (j < n.len() && next[j + 1])
-            } else {
-                j < n.len() && ok[j + 1] && match_segment(seg.as_bytes(), n[j].as_bytes())
-            };
-        }
-        ok = next;
-    }
-    ok[0]
-}
-
-/// `*` within one segment: any run of characters. Greedy with one
-/// backtrack point (the last `*`), O(|p|·|s|) at worst.
-fn match_segment(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            star = Some((pi, si));
-            pi += 1;
-        } else if pi < p.len() && p[pi] == s[si] {
-            pi += 1;
-            si += 1;
-        } else if let Some((sp, ss)) = star {
-            pi = sp + 1;
-            si = ss + 1;
-            star = Some((sp, ss + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
+    signet_policy::glob::repository(glob, name)
 }
 
 /// The highest level `grants` give on `repo`.

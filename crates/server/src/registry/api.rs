@@ -29,6 +29,8 @@ pub(crate) struct OciError {
     content_range: Option<String>,
     /// `WWW-Authenticate` of a 401.
     challenge: Option<String>,
+    /// Structured detail (the spec's `detail` member).
+    detail: Option<Box<Value>>,
 }
 
 impl OciError {
@@ -39,7 +41,12 @@ impl OciError {
             message: message.into(),
             content_range: None,
             challenge: None,
+            detail: None,
         }
+    }
+
+    pub(crate) fn set_detail(&mut self, v: Value) {
+        self.detail = Some(Box::new(v));
     }
 
     pub(crate) fn internal(e: &anyhow::Error) -> Self {
@@ -75,6 +82,39 @@ impl OciError {
 
     pub(crate) fn denied(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "DENIED", message)
+    }
+}
+
+/// Who a request acts as, for audit events.
+pub(crate) fn actor(caller: &Caller) -> String {
+    caller
+        .principal
+        .user
+        .clone()
+        .unwrap_or_else(|| "anonymous".to_owned())
+}
+
+/// The refusal of a read a signing policy does not allow (403 `DENIED`).
+pub(crate) fn policy_denied(repo: &str, v: &super::signing::Verdict) -> OciError {
+    let mut m = super::signing::denied_message(repo);
+    if let Some(d) = &v.decision {
+        let reasons = d.reasons();
+        if !reasons.is_empty() {
+            m.push_str(": ");
+            m.push_str(&reasons.join("; "));
+        }
+    }
+    OciError::denied(m)
+}
+
+/// Adds the `Warning` header of a `warn` policy.
+pub(crate) fn with_warning(r: Response, v: &super::signing::Verdict) -> Response {
+    match &v.warning {
+        Some(w) => with_headers(
+            r,
+            &[("warning", format!("299 signet \"{}\"", w.replace('"', "'")))],
+        ),
+        None => r,
     }
 }
 
@@ -132,7 +172,11 @@ impl From<RegistryError> for OciError {
 
 impl IntoResponse for OciError {
     fn into_response(self) -> Response {
-        let body = json!({"errors": [{"code": self.code, "message": self.message}]});
+        let mut err = json!({"code": self.code, "message": self.message});
+        if let Some(d) = self.detail {
+            err["detail"] = *d;
+        }
+        let body = json!({"errors": [err]});
         let mut r = (self.status, axum::Json(body)).into_response();
         for (name, v) in [
             (header::CONTENT_RANGE, self.content_range),
@@ -158,6 +202,7 @@ pub fn router(registry: Registry) -> Router {
         .route("/v2/_catalog", get(catalog))
         .route("/v2/{*rest}", any(dispatch))
         .merge(super::rest::routes())
+        .merge(super::signing_api::routes())
         .layer(middleware::from_fn_with_state(
             registry.clone(),
             authenticate,
@@ -347,10 +392,26 @@ async fn dispatch(
     }
     match (target, method) {
         (Target::Referrers(name, digest), Method::GET) => {
-            referrers(&reg, name, digest, q.artifact_type.as_deref()).await
+            referrers(&reg, name, digest, q.artifact_type.as_deref(), &caller).await
         }
         (Target::Blob(name, digest), m) if m == Method::GET || m == Method::HEAD => {
-            get_blob(&reg, name, digest, m == Method::HEAD, &headers).await
+            // HEAD says only whether it exists (pushers ask before
+            // uploading); content needs the policy's consent.
+            let head = m == Method::HEAD;
+            let v = if head {
+                None
+            } else {
+                let v = reg.gate_blob(name, digest, &actor(&caller)).await?;
+                if !v.allowed {
+                    return Err(policy_denied(name, &v));
+                }
+                Some(v)
+            };
+            let r = get_blob(&reg, name, digest, head, &headers).await?;
+            Ok(match v {
+                Some(v) => with_warning(r, &v),
+                None => r,
+            })
         }
         (Target::Blob(name, digest), Method::DELETE) => {
             if reg.unlink_blob(name, digest).await? {
@@ -361,11 +422,14 @@ async fn dispatch(
         }
         (Target::Upload(name, ""), Method::POST) => {
             // Mounting also needs read access to the source.
-            let from_ok = match &q.from {
-                Some(from) if names::valid_repository(from) => {
+            // ... and the source's policy must let the blob be read: a
+            // mount is not a way around enforcement.
+            let from_ok = match (&q.from, &q.mount) {
+                (Some(from), Some(digest)) if names::valid_repository(from) => {
                     authorize(&reg, &caller, &headers, from, Level::Read)
                         .await
                         .is_ok()
+                        && reg.gate_blob(from, digest, &actor(&caller)).await?.allowed
                 }
                 _ => false,
             };
@@ -405,10 +469,15 @@ async fn dispatch(
             }
         }
         (Target::Manifest(name, reference), Method::PUT) => {
-            put_manifest(&reg, name, reference, &headers, body).await
+            put_manifest(&reg, name, reference, &headers, body, &actor(&caller)).await
         }
         (Target::Manifest(name, reference), m) if m == Method::GET || m == Method::HEAD => {
-            get_manifest(&reg, name, reference, m == Method::HEAD).await
+            // Writers may HEAD what they pushed (to sign it); readers see
+            // quarantined manifests neither by HEAD nor by GET.
+            let head_ok = m == Method::HEAD
+                && (names::sha256_hex(reference).is_some()
+                    || caller.principal.can(name, Level::Write));
+            get_manifest(&reg, name, reference, m == Method::HEAD, head_ok, &caller).await
         }
         (Target::Manifest(name, reference), Method::DELETE) => {
             let gone = if names::sha256_hex(reference).is_some() {
@@ -424,7 +493,7 @@ async fn dispatch(
                 Err(manifest_unknown())
             }
         }
-        (Target::Tags(name), Method::GET) => tags_list(&reg, name, &q).await,
+        (Target::Tags(name), Method::GET) => tags_list(&reg, name, &q, &caller).await,
         _ => Err(OciError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "UNSUPPORTED",
@@ -627,6 +696,7 @@ async fn put_manifest(
     reference: &str,
     headers: &HeaderMap,
     body: Body,
+    actor: &str,
 ) -> OciResult<Response> {
     let by_digest = names::sha256_hex(reference).is_some();
     if !by_digest && !names::valid_tag(reference) {
@@ -679,7 +749,7 @@ async fn put_manifest(
     let index = names::is_index(&media_type);
     // Everything the manifest references must already be in this repository.
     let refs = names::manifest_references(&doc, index).map_err(manifest_invalid)?;
-    for d in refs {
+    for d in &refs {
         let known = if index {
             reg.db().manifest(name, d).await?.is_some()
         } else {
@@ -727,11 +797,28 @@ async fn put_manifest(
         media_type,
         body: bytes.to_vec(),
     };
+    let push = super::db::Push {
+        refs: refs.iter().map(|d| d.to_string()).collect(),
+        event: super::signing_db::AuditEvent::new(
+            actor,
+            "push",
+            name,
+            &digest,
+            "ok",
+            json!({
+                "tag": (!by_digest).then_some(reference),
+                "media_type": m.media_type,
+                "subject": referrer.as_ref().map(|r| r.subject.clone()),
+                "artifact_type": referrer.as_ref().map(|r| r.artifact_type.clone()),
+            }),
+        ),
+    };
     reg.put_manifest(
         name,
         &m,
         (!by_digest).then_some(reference),
         referrer.as_ref(),
+        &push,
     )
     .await?;
     let mut out = vec![
@@ -749,15 +836,25 @@ async fn get_manifest(
     name: &str,
     reference: &str,
     head: bool,
+    head_ok: bool,
+    caller: &Caller,
 ) -> OciResult<Response> {
     if names::sha256_hex(reference).is_none() && !names::valid_tag(reference) {
         return Err(reference_invalid(reference));
     }
-    let m = reg
-        .db()
-        .manifest(name, reference)
-        .await?
-        .ok_or_else(manifest_unknown)?;
+    let (m, epoch) = reg.db().manifest_with_epoch(name, reference).await?;
+    let m = m.ok_or_else(manifest_unknown)?;
+    // The decision is on the very manifest served (a tag moving meanwhile
+    // changes nothing).
+    let verdict = if head_ok {
+        None
+    } else {
+        let v = reg.gate_manifest(name, &m, epoch, &actor(caller)).await?;
+        if !v.allowed {
+            return Err(policy_denied(name, &v));
+        }
+        Some(v)
+    };
     let headers = [
         ("content-type", m.media_type.clone()),
         ("docker-content-digest", m.digest.clone()),
@@ -768,14 +865,35 @@ async fn get_manifest(
     } else {
         m.body.into_response()
     };
-    Ok(with_headers(r, &headers))
+    let r = with_headers(r, &headers);
+    Ok(match verdict {
+        Some(v) => with_warning(r, &v),
+        None => r,
+    })
 }
 
 const PAGE_MAX: u32 = 1000;
 
-async fn tags_list(reg: &Registry, name: &str, q: &Params) -> OciResult<Response> {
+async fn tags_list(reg: &Registry, name: &str, q: &Params, caller: &Caller) -> OciResult<Response> {
     let n = q.n.unwrap_or(PAGE_MAX).min(PAGE_MAX);
     let tags = reg.db().tags(name, q.last.as_deref(), n).await?;
+    // Quarantined tags are not listed (the page may come out short; the
+    // link still follows the last stored tag).
+    let raw_last = tags.last().cloned();
+    let raw_len = tags.len();
+    let mut visible = Vec::with_capacity(tags.len());
+    for t in tags {
+        let (m, epoch) = reg.db().manifest_with_epoch(name, &t).await?;
+        match m {
+            Some(m)
+                if !reg
+                    .gate_manifest(name, &m, epoch, &actor(caller))
+                    .await?
+                    .allowed => {}
+            _ => visible.push(t),
+        }
+    }
+    let tags = visible;
     if tags.is_empty() && q.last.is_none() && !reg.db().repo_exists(name).await? {
         return Err(OciError::new(
             StatusCode::NOT_FOUND,
@@ -783,8 +901,8 @@ async fn tags_list(reg: &Registry, name: &str, q: &Params) -> OciResult<Response
             format!("repository {name} is not known to this registry"),
         ));
     }
-    let next = (tags.len() == n as usize && n > 0)
-        .then(|| tags.last().cloned())
+    let next = (raw_len == n as usize && n > 0)
+        .then_some(raw_last)
         .flatten();
     let mut r = axum::Json(json!({"name": name, "tags": tags})).into_response();
     if let Some(last) = next {
@@ -838,6 +956,7 @@ async fn referrers(
     name: &str,
     digest: &str,
     artifact_type: Option<&str>,
+    caller: &Caller,
 ) -> OciResult<Response> {
     let hex = names::sha256_hex(digest).ok_or_else(|| {
         OciError::new(
@@ -877,10 +996,25 @@ async fn referrers(
             }
         }
     }
+    // Signatures and attestations are listed; any other referrer (an
+    // image that names a subject) only if it may be read itself.
+    let mut listed = Vec::with_capacity(manifests.len());
+    for d in manifests {
+        let dg = d.get("digest").and_then(Value::as_str).unwrap_or("");
+        let (m, epoch) = reg.db().manifest_with_epoch(name, dg).await?;
+        match m {
+            Some(m)
+                if !reg
+                    .gate_manifest(name, &m, epoch, &actor(caller))
+                    .await?
+                    .allowed => {}
+            _ => listed.push(d),
+        }
+    }
     let body = json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": manifests,
+        "manifests": listed,
     });
     let mut r = with_headers(
         axum::Json(body).into_response(),

@@ -9,9 +9,12 @@ use sqlx::Row;
 
 use crate::sql::{self, Pool, on_pool};
 
+/// Bumps the signing epoch (see `signing_db`).
+const BUMP_EPOCH: &str = "UPDATE signing_epoch SET epoch = epoch + 1 WHERE id = 1";
+
 /// The registry database.
 pub struct Db {
-    pool: Pool,
+    pub(super) pool: Pool,
 }
 
 /// What makes a manifest a referrer.
@@ -114,6 +117,15 @@ where
     })
 }
 
+/// What is recorded with a manifest push, in its transaction.
+#[derive(Debug, Clone)]
+pub struct Push {
+    /// Digests the manifest references (blobs, or an index's manifests).
+    pub refs: Vec<String>,
+    /// The `push` audit event.
+    pub event: super::signing_db::AuditEvent,
+}
+
 /// A stored manifest.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -203,6 +215,56 @@ const SCHEMA: &[&str] = &[
         sha256 TEXT NOT NULL,
         PRIMARY KEY (id, n)
     )",
+    "CREATE TABLE IF NOT EXISTS manifest_refs (
+        repo TEXT NOT NULL,
+        child TEXT NOT NULL,
+        parent TEXT NOT NULL,
+        PRIMARY KEY (repo, child, parent)
+    )",
+    "CREATE TABLE IF NOT EXISTS manifest_pushes (
+        repo TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        pushed BIGINT NOT NULL,
+        pusher TEXT NOT NULL,
+        PRIMARY KEY (repo, digest)
+    )",
+    "CREATE TABLE IF NOT EXISTS signing_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        repositories TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires BIGINT,
+        revoked BIGINT
+    )",
+    "CREATE TABLE IF NOT EXISTS signing_policies (
+        name TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        version BIGINT NOT NULL,
+        updated BIGINT NOT NULL,
+        updated_by TEXT NOT NULL
+    )",
+    "CREATE TABLE IF NOT EXISTS signing_epoch (
+        id BIGINT PRIMARY KEY,
+        epoch BIGINT NOT NULL
+    )",
+    "INSERT INTO signing_epoch (id, epoch) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS audit_events (
+        id TEXT PRIMARY KEY,
+        time_ms BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        details TEXT NOT NULL
+    )",
+    "CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_events (repository, subject, time_ms)",
+    "CREATE INDEX IF NOT EXISTS audit_by_time ON audit_events (time_ms)",
     "CREATE TABLE IF NOT EXISTS uploads (
         id TEXT PRIMARY KEY,
         repo TEXT NOT NULL,
@@ -483,6 +545,9 @@ impl Db {
             "DELETE FROM files WHERE repo = $1",
             "DELETE FROM upload_chunks WHERE id IN (SELECT id FROM uploads WHERE repo = $1)",
             "DELETE FROM uploads WHERE repo = $1",
+            "DELETE FROM manifest_refs WHERE repo = $1",
+            "DELETE FROM manifest_pushes WHERE repo = $1",
+            "UPDATE signing_epoch SET epoch = epoch + 1 WHERE id = 1 AND $1 = $1",
             "DELETE FROM repositories WHERE name = $1",
         ];
         Ok(self.delete_all(&stmts, name).await? > 0)
@@ -543,9 +608,32 @@ impl Db {
         m: &Manifest,
         tag: Option<&str>,
         referrer: Option<&Referrer>,
+        push: &Push,
     ) -> Result<()> {
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            for child in &push.refs {
+                sqlx::query(
+                    "INSERT INTO manifest_refs (repo, child, parent) VALUES ($1, $2, $3)
+                     ON CONFLICT (repo, child, parent) DO NOTHING",
+                )
+                .bind(repo)
+                .bind(child)
+                .bind(&m.digest)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query(
+                "INSERT INTO manifest_pushes (repo, digest, pushed, pusher) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (repo, digest) DO NOTHING",
+            )
+            .bind(repo)
+            .bind(&m.digest)
+            .bind(push.event.time_ms / 1000)
+            .bind(&push.event.actor)
+            .execute(&mut *tx)
+            .await?;
+            super::signing_db::insert_audit!(&mut *tx, push.event);
             if let Some(r) = referrer {
                 sqlx::query(
                     "INSERT INTO referrers (repo, subject, digest, media_type, artifact_type, size, annotations)
@@ -572,6 +660,11 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             if let Some(tag) = tag {
+                // A signature tag moving may drop signatures: replicas
+                // must re-verify what they cached.
+                if tag.starts_with("sha256-") {
+                    sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+                }
                 sqlx::query(
                     "INSERT INTO tags (repo, tag, digest) VALUES ($1, $2, $3)
                      ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest",
@@ -610,6 +703,38 @@ impl Db {
         })
     }
 
+    /// A manifest by digest or tag, and the signing epoch, in one query
+    /// (the read path of enforcement).
+    pub async fn manifest_with_epoch(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<(Option<Manifest>, i64)> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(
+                "SELECT e.epoch, m.digest, m.media_type, m.body FROM signing_epoch e
+                 LEFT JOIN manifests m ON m.repo = $1 AND (m.digest = $2 OR m.digest =
+                   (SELECT t.digest FROM tags t WHERE t.repo = $1 AND t.tag = $2))
+                 WHERE e.id = 1",
+            )
+            .bind(repo)
+            .bind(reference)
+            .fetch_one(p)
+            .await?;
+            let epoch: i64 = row.try_get("epoch")?;
+            let digest: Option<String> = row.try_get("digest")?;
+            let m = match digest {
+                Some(digest) => Some(Manifest {
+                    digest,
+                    media_type: row.try_get("media_type")?,
+                    body: row.try_get("body")?,
+                }),
+                None => None,
+            };
+            Ok((m, epoch))
+        })
+    }
+
     /// Deletes a manifest and every tag on it; true when it existed.
     pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool> {
         let n = on_pool!(&self.pool, p => {
@@ -624,12 +749,19 @@ impl Db {
                 .bind(digest)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DELETE FROM manifest_refs WHERE repo = $1 AND parent = $2")
+                .bind(repo)
+                .bind(digest)
+                .execute(&mut *tx)
+                .await?;
             let n = sqlx::query("DELETE FROM manifests WHERE repo = $1 AND digest = $2")
                 .bind(repo)
                 .bind(digest)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            // A deleted signature must stop counting on every replica.
+            sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
             tx.commit().await?;
             n
         });
@@ -639,12 +771,18 @@ impl Db {
     /// Deletes a tag; true when it existed.
     pub async fn delete_tag(&self, repo: &str, tag: &str) -> Result<bool> {
         let n = on_pool!(&self.pool, p => {
-            sqlx::query("DELETE FROM tags WHERE repo = $1 AND tag = $2")
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("DELETE FROM tags WHERE repo = $1 AND tag = $2")
                 .bind(repo)
                 .bind(tag)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if tag.starts_with("sha256-") {
+                sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            n
         });
         Ok(n > 0)
     }
@@ -729,9 +867,21 @@ impl Db {
     }
 
     /// Records a file (replacing what the path held).
-    pub async fn put_file(&self, repo: &str, f: &FileRow) -> Result<()> {
+    pub async fn put_file(&self, repo: &str, f: &FileRow, actor: &str) -> Result<()> {
+        let ev = super::signing_db::AuditEvent::new(
+            actor,
+            "push",
+            repo,
+            &f.path,
+            "ok",
+            serde_json::json!({"digest": f.digest, "size": f.size}),
+        );
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            super::signing_db::insert_audit!(&mut *tx, ev);
+            if super::signing::is_signature_file(&f.path) {
+                sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+            }
             sqlx::query("INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
                 .bind(&f.digest)
                 .bind(to_i64(f.size)?)
@@ -812,12 +962,18 @@ impl Db {
     /// Deletes a file; true when it existed.
     pub async fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
         let n = on_pool!(&self.pool, p => {
-            sqlx::query("DELETE FROM files WHERE repo = $1 AND path = $2")
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("DELETE FROM files WHERE repo = $1 AND path = $2")
                 .bind(repo)
                 .bind(path)
-                .execute(p)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if super::signing::is_signature_file(path) {
+                sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            n
         });
         Ok(n > 0)
     }

@@ -16,6 +16,9 @@ pub mod maint;
 pub mod names;
 mod openapi;
 mod rest;
+pub mod signing;
+mod signing_api;
+pub mod signing_db;
 
 use std::sync::Arc;
 
@@ -79,6 +82,7 @@ struct Inner {
     max_blob: u64,
     local_root: Option<std::path::PathBuf>,
     bearer_key: zeroize::Zeroizing<Vec<u8>>,
+    signing: signing::Signing,
 }
 
 /// A handle on the registry (cheap to clone).
@@ -107,6 +111,16 @@ impl Registry {
         let mut fresh = zeroize::Zeroizing::new([0u8; 32]);
         signet_crypto::random_bytes(fresh.as_mut())?;
         let bearer_key = zeroize::Zeroizing::new(db.secret("bearer-hmac", fresh.as_ref()).await?);
+        let root = match &config.trusted_root {
+            Some(p) => Some(
+                signet_types::trust_root::TrustedRoot::from_json(
+                    &std::fs::read(p)
+                        .with_context(|| format!("cannot read the trusted root {}", p.display()))?,
+                )
+                .with_context(|| format!("{} is not a Sigstore trusted root", p.display()))?,
+            ),
+            None => None,
+        };
         let reg = Self(Arc::new(Inner {
             db,
             store: opened.store,
@@ -115,6 +129,7 @@ impl Registry {
             max_blob: config.max_blob,
             local_root: opened.local_root,
             bearer_key,
+            signing: signing::Signing::new(root),
         }));
         Ok(reg)
     }
@@ -130,8 +145,9 @@ impl Registry {
         m: &Manifest,
         tag: Option<&str>,
         referrer: Option<&db::Referrer>,
+        push: &db::Push,
     ) -> Result<()> {
-        self.0.db.put_manifest(repo, m, tag, referrer).await?;
+        self.0.db.put_manifest(repo, m, tag, referrer, push).await?;
         tracing::info!(target: "signet::audit", repository = repo, digest = %m.digest, tag, "manifest stored");
         Ok(())
     }
@@ -305,6 +321,7 @@ impl Registry {
         path: &str,
         expected: Option<&str>,
         body: S,
+        actor: &str,
     ) -> std::result::Result<db::FileRow, RegistryError>
     where
         S: Stream<Item = std::result::Result<Bytes, E>>,
@@ -315,7 +332,9 @@ impl Registry {
         if let Some(d) = &held {
             self.hold(d).await?;
         }
-        let r = self.put_file_held(repo, path, expected, hasher, body).await;
+        let r = self
+            .put_file_held(repo, path, expected, hasher, body, actor)
+            .await;
         if let Some(d) = &held {
             self.release(d).await;
         }
@@ -329,6 +348,7 @@ impl Registry {
         expected: Option<&str>,
         hasher: Hasher,
         body: S,
+        actor: &str,
     ) -> std::result::Result<db::FileRow, RegistryError>
     where
         S: Stream<Item = std::result::Result<Bytes, E>>,
@@ -370,7 +390,7 @@ impl Registry {
                 self.hold(&digest).await?;
                 let r = async {
                     self.move_into_place(&tmp, &hex).await?;
-                    self.record_file(repo, path, &digest, size).await
+                    self.record_file(repo, path, &digest, size, actor).await
                 }
                 .await;
                 self.release(&digest).await;
@@ -381,7 +401,7 @@ impl Registry {
             }
         };
         let digest = format!("sha256:{}", signet_types::hex::encode(&got));
-        Ok(self.record_file(repo, path, &digest, size).await?)
+        Ok(self.record_file(repo, path, &digest, size, actor).await?)
     }
 
     /// Renames a finished temporary object to blob `hex`; where the store
@@ -422,6 +442,7 @@ impl Registry {
         path: &str,
         digest: &str,
         size: u64,
+        actor: &str,
     ) -> Result<db::FileRow> {
         self.durable(digest).await?;
         let row = db::FileRow {
@@ -430,7 +451,7 @@ impl Registry {
             size,
             created: auth::now(),
         };
-        self.0.db.put_file(repo, &row).await?;
+        self.0.db.put_file(repo, &row, actor).await?;
         Ok(row)
     }
 

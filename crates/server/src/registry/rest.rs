@@ -365,10 +365,61 @@ async fn file_dispatch(
     match method {
         Method::PUT => {
             let expected = expected_checksum(headers)?;
+            // A detached signature may come in the same request (base64 of
+            // the signature, as cosign's `.sig`): checked before anything
+            // is stored, stored as `<path>.sig` after the file.
+            let signature = match headers.get("x-signet-signature") {
+                None => None,
+                Some(v) => {
+                    use base64::Engine;
+                    let text = v.to_str().unwrap_or("").trim().to_owned();
+                    let raw = base64::engine::general_purpose::STANDARD
+                        .decode(&text)
+                        .map_err(|_| {
+                            bad_request(
+                                "SIGNATURE_INVALID",
+                                "X-Signet-Signature must be the base64 of the signature (as in cosign's .sig file); nothing was stored",
+                            )
+                        })?;
+                    if raw.is_empty() || raw.len() > 16 * 1024 {
+                        return Err(bad_request(
+                            "SIGNATURE_INVALID",
+                            "X-Signet-Signature is empty or over 16 KiB; nothing was stored",
+                        ));
+                    }
+                    if super::signing::is_signature_file(path) {
+                        return Err(bad_request(
+                            "SIGNATURE_INVALID",
+                            "a signature file cannot carry a signature",
+                        ));
+                    }
+                    Some(text)
+                }
+            };
             reg.ensure_repository(repo, "generic").await?;
+            let who = super::api::actor(caller);
             let f = reg
-                .put_file(repo, path, expected.as_deref(), body.into_data_stream())
+                .put_file(
+                    repo,
+                    path,
+                    expected.as_deref(),
+                    body.into_data_stream(),
+                    &who,
+                )
                 .await?;
+            if let Some(sig) = signature {
+                let sig_path = format!("{path}.sig");
+                let chunk: Result<axum::body::Bytes, std::convert::Infallible> =
+                    Ok(axum::body::Bytes::from(sig.into_bytes()));
+                reg.put_file(
+                    repo,
+                    &sig_path,
+                    None,
+                    futures_util::stream::iter([chunk]),
+                    &who,
+                )
+                .await?;
+            }
             let mut r = (StatusCode::CREATED, axum::Json(file_json(&f))).into_response();
             r.headers_mut().remove("content-type");
             let mut hs = file_headers(&f);
@@ -378,6 +429,17 @@ async fn file_dispatch(
         }
         Method::GET | Method::HEAD => {
             let f = reg.db().file(repo, path).await?.ok_or_else(unknown)?;
+            let verdict = if method == Method::GET {
+                let v = reg
+                    .gate_file(repo, path, &f.digest, &super::api::actor(caller))
+                    .await?;
+                if !v.allowed {
+                    return Err(super::api::policy_denied(repo, &v));
+                }
+                Some(v)
+            } else {
+                None
+            };
             let range = byte_range(headers, f.size).map_err(|()| {
                 let mut e = OciError::new(
                     StatusCode::RANGE_NOT_SATISFIABLE,
@@ -409,10 +471,11 @@ async fn file_dispatch(
                 return Ok(with_headers(status.into_response(), &hs));
             }
             let stream = reg.blob_stream(&f.digest, range).await?;
-            Ok(with_headers(
-                (status, Body::from_stream(stream)).into_response(),
-                &hs,
-            ))
+            let r = with_headers((status, Body::from_stream(stream)).into_response(), &hs);
+            Ok(match verdict {
+                Some(v) => super::api::with_warning(r, &v),
+                None => r,
+            })
         }
         Method::DELETE => {
             if reg.delete_file(repo, path).await? {

@@ -1,0 +1,907 @@
+//! Signing policy enforcement: every read of content in a repository a
+//! policy protects (manifests by tag or digest, blobs, files, referrers,
+//! mounts out of it, promotions into another) goes through
+//! [`Registry::gate_manifest`], [`Registry::gate_blob`] or
+//! [`Registry::gate_file`]. They gather the signatures the repository holds
+//! about the artifact, verify each against the registered keys (or the
+//! trusted root, for certificates) with the same verifier as the CLI, and
+//! evaluate the policies ([`signet_policy::decide()`]). No client is exempt.
+//!
+//! Decisions that allow are cached per (repository, digest) and signing
+//! epoch; the epoch lives in the database, is read in the same query as
+//! the manifest, and is bumped in the transaction of every key, policy or
+//! signature removal, so no replica serves a decision made under a policy
+//! it has not seen. Denials are not cached: a signature that arrives
+//! counts on the next request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use futures_util::TryStreamExt;
+use serde_json::{Value, json};
+use signet_crypto::PublicKey;
+use signet_oci::{legacy, referrer};
+use signet_policy::evidence::{Findings, Verifier};
+use signet_policy::{
+    Artifact, ArtifactType, Decision, KeyKind, Outcome, Policy, TrustedKey, decide,
+};
+use signet_types::trust_root::TrustedRoot;
+
+use super::db::Manifest;
+use super::signing_db::{AuditEvent, KeyRow, PolicyRow};
+use super::{Registry, auth::now, names};
+
+/// Largest signature payload, envelope or bundle read for verification,
+/// and largest layer of a manifest that counts as a signature artifact.
+pub const MAX_SIGNATURE_BYTES: u64 = 4 << 20;
+
+/// A registered key with its parsed verifier.
+pub(crate) struct LoadedKey {
+    pub row: KeyRow,
+    pub key: Option<PublicKey>,
+    pub trusted: TrustedKey,
+}
+
+/// Keys and policies as of one epoch.
+pub(crate) struct State {
+    pub epoch: i64,
+    pub policies: Vec<(Policy, i64)>,
+    pub keys: Vec<LoadedKey>,
+}
+
+impl State {
+    /// The policies that protect `repo`.
+    pub(crate) fn covering_policies(&self, repo: &str) -> Vec<Policy> {
+        self.covering(repo)
+    }
+
+    fn covering(&self, repo: &str) -> Vec<Policy> {
+        self.policies
+            .iter()
+            .filter(|(p, _)| p.covers(repo))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
+    fn versions(&self, repo: &str) -> Value {
+        self.policies
+            .iter()
+            .filter(|(p, _)| p.covers(repo))
+            .map(|(p, v)| (p.name.clone(), json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    fn verifiers(&self, repo: &str, at: i64) -> Vec<Verifier<'_>> {
+        self.keys
+            .iter()
+            .filter(|k| k.trusted.trusted(repo, at).is_ok())
+            .filter_map(|k| k.key.as_ref().map(|key| Verifier { id: &k.row.id, key }))
+            .collect()
+    }
+
+    fn trusted_keys(&self) -> Vec<TrustedKey> {
+        self.keys.iter().map(|k| k.trusted.clone()).collect()
+    }
+}
+
+/// What a cached allow remembers.
+#[derive(Clone)]
+struct Cached {
+    epoch: i64,
+    /// Unix seconds after which a key it relied on expires.
+    until: i64,
+    warning: Option<String>,
+}
+
+const CACHE_MAX: usize = 200_000;
+
+/// Per-process signing state (a cache; the database is the truth).
+pub(crate) struct Signing {
+    state: Mutex<Option<Arc<State>>>,
+    cache: Mutex<HashMap<(String, String), Cached>>,
+    root: Option<TrustedRoot>,
+}
+
+impl Signing {
+    pub(crate) fn new(root: Option<TrustedRoot>) -> Self {
+        Self {
+            state: Mutex::new(None),
+            cache: Mutex::new(HashMap::new()),
+            root,
+        }
+    }
+}
+
+/// The verdict on one read.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    /// Whether it may go ahead.
+    pub allowed: bool,
+    /// A `warn` policy is unmet: tell the client.
+    pub warning: Option<String>,
+    /// The decision, when one was made now (not cached, not exempt).
+    pub decision: Option<Decision>,
+}
+
+impl Verdict {
+    fn allow() -> Self {
+        Self {
+            allowed: true,
+            warning: None,
+            decision: None,
+        }
+    }
+}
+
+/// Whether a manifest is a signature or attestation (cosign's legacy
+/// `.sig`/`.att`, a Sigstore bundle referrer, or an index of those): such
+/// manifests must stay readable for clients to verify anything, and carry
+/// only small signature layers, so they cannot smuggle an image.
+pub fn is_signature_artifact(m: &Manifest) -> bool {
+    let Ok(doc) = serde_json::from_slice::<Value>(&m.body) else {
+        return false;
+    };
+    let sig_type = |t: &str| {
+        t == legacy::SIMPLE_SIGNING
+            || t == legacy::DSSE_ENVELOPE
+            || t.starts_with("application/vnd.dev.sigstore.bundle")
+            || t == referrer::IN_TOTO
+    };
+    if names::is_index(&m.media_type) {
+        let Some(list) = doc.get("manifests").and_then(Value::as_array) else {
+            return false;
+        };
+        return !list.is_empty()
+            && list.iter().all(|d| {
+                d.get("artifactType")
+                    .and_then(Value::as_str)
+                    .is_some_and(sig_type)
+            });
+    }
+    let Some(layers) = doc.get("layers").and_then(Value::as_array) else {
+        return false;
+    };
+    !layers.is_empty()
+        && layers.iter().all(|l| {
+            l.get("mediaType")
+                .and_then(Value::as_str)
+                .is_some_and(sig_type)
+                && l.get("size")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|s| s <= MAX_SIGNATURE_BYTES)
+        })
+}
+
+/// Files that are detached signatures of another file.
+pub fn is_signature_file(path: &str) -> bool {
+    [".sig", ".sig.bin", ".sigstore.json", ".asc"]
+        .iter()
+        .any(|s| path.ends_with(s))
+}
+
+fn artifact_type(m: &Manifest) -> ArtifactType {
+    if m.media_type.starts_with("application/vnd.docker.") {
+        ArtifactType::Docker
+    } else {
+        ArtifactType::Oci
+    }
+}
+
+fn outcome_name(d: &Decision) -> &'static str {
+    match d.outcome {
+        Outcome::Unprotected => "unprotected",
+        Outcome::Allow => "allow",
+        Outcome::AllowUnmet if d.warning().is_some() => "warn",
+        Outcome::AllowUnmet => "audit",
+        Outcome::Deny => "deny",
+    }
+}
+
+/// The message every refused read carries.
+pub fn denied_message(repo: &str) -> String {
+    format!("Signature required for repository \"{repo}\"")
+}
+
+impl Registry {
+    fn signing(&self) -> &Signing {
+        &self.0.signing
+    }
+
+    /// Keys and policies as of `epoch` (reloaded when it moved).
+    pub(crate) async fn signing_state(&self, epoch: i64) -> Result<Arc<State>> {
+        if let Some(s) = self.signing().state.lock().ok().and_then(|g| g.clone())
+            && s.epoch == epoch
+        {
+            return Ok(s);
+        }
+        let policies = self.db().policies().await?;
+        let keys = self.db().keys().await?;
+        // Read the epoch again: if it moved while loading, the next
+        // request reloads (the state is labelled with the older epoch).
+        let state = Arc::new(State {
+            epoch,
+            policies: policies
+                .iter()
+                .filter_map(|r| match Policy::parse(&r.document) {
+                    Ok(p) => Some((p, r.version)),
+                    Err(e) => {
+                        tracing::error!(policy = %r.name, problems = ?e, "stored policy no longer parses; it is ignored");
+                        None
+                    }
+                })
+                .collect(),
+            keys: keys.into_iter().map(load_key).collect(),
+        });
+        if let Ok(mut g) = self.signing().state.lock() {
+            *g = Some(state.clone());
+        }
+        Ok(state)
+    }
+
+    /// The current state (one query for the epoch).
+    pub(crate) async fn current_signing_state(&self) -> Result<Arc<State>> {
+        let epoch = self.db().signing_epoch().await?;
+        self.signing_state(epoch).await
+    }
+
+    fn cached(&self, repo: &str, key: &str, epoch: i64) -> Option<Cached> {
+        let c = self.signing().cache.lock().ok()?;
+        c.get(&(repo.to_owned(), key.to_owned()))
+            .filter(|c| c.epoch == epoch && c.until > now())
+            .cloned()
+    }
+
+    fn remember(&self, repo: &str, key: &str, c: Cached) {
+        if let Ok(mut m) = self.signing().cache.lock() {
+            if m.len() >= CACHE_MAX {
+                m.clear();
+            }
+            m.insert((repo.to_owned(), key.to_owned()), c);
+        }
+    }
+
+    /// May `m` (in `repo`, read at signing `epoch`) be served to `actor`?
+    pub async fn gate_manifest(
+        &self,
+        repo: &str,
+        m: &Manifest,
+        epoch: i64,
+        actor: &str,
+    ) -> Result<Verdict> {
+        let state = self.signing_state(epoch).await?;
+        self.gate_manifest_in(&state, repo, m, actor, 0).await
+    }
+
+    async fn gate_manifest_in(
+        &self,
+        state: &State,
+        repo: &str,
+        m: &Manifest,
+        actor: &str,
+        depth: u8,
+    ) -> Result<Verdict> {
+        let policies = state.covering(repo);
+        if policies.is_empty() || is_signature_artifact(m) {
+            return Ok(Verdict::allow());
+        }
+        if let Some(c) = self.cached(repo, &m.digest, state.epoch) {
+            return Ok(Verdict {
+                allowed: true,
+                warning: c.warning,
+                decision: None,
+            });
+        }
+        let at = now();
+        let findings = self.manifest_findings(state, repo, &m.digest, at).await?;
+        let keys = state.trusted_keys();
+        let mut decision = decide(
+            &policies,
+            Artifact {
+                repository: repo,
+                artifact_type: artifact_type(m),
+            },
+            &findings.evidence,
+            &keys,
+            at,
+        );
+        // A manifest inside an index that is allowed (a signed multi-arch
+        // image) is allowed with it.
+        let mut via = None;
+        if !decision.allowed() && depth == 0 {
+            for parent in self.db().parents(repo, &m.digest).await? {
+                if let Some(pm) = self.db().manifest(repo, &parent).await?
+                    && names::is_index(&pm.media_type)
+                    && Box::pin(self.gate_manifest_in(state, repo, &pm, actor, 1))
+                        .await?
+                        .allowed
+                {
+                    via = Some(parent);
+                    decision.outcome = Outcome::Allow;
+                    break;
+                }
+            }
+        }
+        self.record_decision(
+            state,
+            repo,
+            &m.digest,
+            actor,
+            &decision,
+            &findings,
+            via.as_deref(),
+        )
+        .await;
+        let v = Verdict {
+            allowed: decision.allowed(),
+            warning: decision.warning(),
+            decision: Some(decision),
+        };
+        if v.allowed {
+            let until = expiry_of(state, &findings, at);
+            self.remember(
+                repo,
+                &m.digest,
+                Cached {
+                    epoch: state.epoch,
+                    until,
+                    warning: v.warning.clone(),
+                },
+            );
+        }
+        Ok(v)
+    }
+
+    /// May blob `digest` be read from `repo`? In a protected repository,
+    /// only when a manifest there that references it may be.
+    pub async fn gate_blob(&self, repo: &str, digest: &str, actor: &str) -> Result<Verdict> {
+        let state = self.current_signing_state().await?;
+        if state.covering(repo).is_empty() {
+            return Ok(Verdict::allow());
+        }
+        let key = format!("blob:{digest}");
+        if let Some(c) = self.cached(repo, &key, state.epoch) {
+            return Ok(Verdict {
+                allowed: true,
+                warning: c.warning,
+                decision: None,
+            });
+        }
+        let mut last = None;
+        for parent in self.db().parents(repo, digest).await? {
+            let Some(pm) = self.db().manifest(repo, &parent).await? else {
+                continue;
+            };
+            let v = self.gate_manifest_in(&state, repo, &pm, actor, 0).await?;
+            if v.allowed {
+                self.remember(
+                    repo,
+                    &key,
+                    Cached {
+                        epoch: state.epoch,
+                        until: i64::MAX,
+                        warning: v.warning.clone(),
+                    },
+                );
+                return Ok(v);
+            }
+            last = Some(v);
+        }
+        Ok(last.unwrap_or(Verdict {
+            allowed: false,
+            warning: None,
+            decision: None,
+        }))
+    }
+
+    /// May file `path` (content `digest`) be read from `repo`?
+    pub async fn gate_file(
+        &self,
+        repo: &str,
+        path: &str,
+        digest: &str,
+        actor: &str,
+    ) -> Result<Verdict> {
+        let state = self.current_signing_state().await?;
+        let policies = state.covering(repo);
+        if policies.is_empty() {
+            return Ok(Verdict::allow());
+        }
+        if is_signature_file(path)
+            && self
+                .db()
+                .file(repo, path)
+                .await?
+                .is_some_and(|f| f.size <= MAX_SIGNATURE_BYTES)
+        {
+            return Ok(Verdict::allow());
+        }
+        let key = format!("file:{path}@{digest}");
+        if let Some(c) = self.cached(repo, &key, state.epoch) {
+            return Ok(Verdict {
+                allowed: true,
+                warning: c.warning,
+                decision: None,
+            });
+        }
+        let at = now();
+        let findings = self.file_findings(&state, repo, path, digest, at).await?;
+        let decision = decide(
+            &policies,
+            Artifact {
+                repository: repo,
+                artifact_type: ArtifactType::of_file(path),
+            },
+            &findings.evidence,
+            &state.trusted_keys(),
+            at,
+        );
+        self.record_decision(&state, repo, path, actor, &decision, &findings, None)
+            .await;
+        let v = Verdict {
+            allowed: decision.allowed(),
+            warning: decision.warning(),
+            decision: Some(decision),
+        };
+        if v.allowed {
+            self.remember(
+                repo,
+                &key,
+                Cached {
+                    epoch: state.epoch,
+                    until: expiry_of(&state, &findings, at),
+                    warning: v.warning.clone(),
+                },
+            );
+        }
+        Ok(v)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_decision(
+        &self,
+        state: &State,
+        repo: &str,
+        subject: &str,
+        actor: &str,
+        d: &Decision,
+        findings: &Findings,
+        via: Option<&str>,
+    ) {
+        let outcome = outcome_name(d);
+        let mut details = json!({
+            "policies": state.versions(repo),
+            "decision": d,
+            "evidence": findings.evidence,
+        });
+        if let Some(v) = via {
+            details["allowed_via_index"] = json!(v);
+        }
+        metrics::counter!("signet_policy_decisions_total", "outcome" => outcome).increment(1);
+        tracing::info!(target: "signet::audit", repository = repo, subject, actor, outcome, "policy decision");
+        let ev = AuditEvent::new(actor, "policy.decision", repo, subject, outcome, details);
+        if let Err(e) = self.db().audit(&ev).await {
+            tracing::error!(error = %format!("{e:#}"), "cannot record a policy decision");
+        }
+    }
+
+    /// A small blob's bytes (signature payloads, bundles), if `repo` links
+    /// it and it is at most [`MAX_SIGNATURE_BYTES`].
+    pub(crate) async fn small_blob(&self, repo: &str, digest: &str) -> Result<Option<Vec<u8>>> {
+        let Some(size) = self.db().repo_blob(repo, digest).await? else {
+            return Ok(None);
+        };
+        if size > MAX_SIGNATURE_BYTES {
+            return Ok(None);
+        }
+        let chunks: Vec<axum::body::Bytes> =
+            self.blob_stream(digest, None).await?.try_collect().await?;
+        Ok(Some(chunks.concat()))
+    }
+
+    /// Every signature and attestation `repo` holds about manifest
+    /// `digest`, verified.
+    pub(crate) async fn manifest_findings(
+        &self,
+        state: &State,
+        repo: &str,
+        digest: &str,
+        at: i64,
+    ) -> Result<Findings> {
+        let verifiers = state.verifiers(repo, at);
+        let root = self.signing().root.as_ref();
+        let mut f = Findings::default();
+        let mut sources = 0usize;
+        let Some(hex) = names::sha256_hex(digest) else {
+            return Ok(f);
+        };
+        // cosign's legacy layout: `sha256-<hex>.sig` and `.att` tags.
+        for (suffix, attest) in [("sig", false), ("att", true)] {
+            let tag = format!("sha256-{hex}.{suffix}");
+            let Some(sm) = self.db().manifest(repo, &tag).await? else {
+                continue;
+            };
+            let layers = match legacy::parse(&sm.body) {
+                Ok(l) => l,
+                Err(e) => {
+                    f.checks.push(signet_policy::evidence::Check {
+                        source: format!("tag {tag}"),
+                        ok: false,
+                        detail: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            for l in layers {
+                sources += 1;
+                if sources > signet_policy::evidence::MAX_SOURCES {
+                    break;
+                }
+                let source = format!("tag {tag} layer {}", l.digest);
+                let Some(bytes) = self.small_blob(repo, &l.digest).await? else {
+                    f.checks.push(signet_policy::evidence::Check {
+                        source,
+                        ok: false,
+                        detail: "the layer's blob is missing or too large".into(),
+                    });
+                    continue;
+                };
+                if attest {
+                    f.legacy_attestation(&source, digest, &bytes, &l.annotations, &verifiers, root);
+                } else {
+                    f.legacy_signature(&source, digest, &bytes, &l.annotations, &verifiers, root);
+                }
+            }
+        }
+        // Sigstore bundle referrers (the referrers API and the fallback index).
+        let mut seen = std::collections::HashSet::new();
+        let mut candidates: Vec<String> = self
+            .db()
+            .referrers(repo, digest, None)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.artifact_type
+                    .starts_with("application/vnd.dev.sigstore.bundle")
+            })
+            .map(|r| r.digest)
+            .collect();
+        if let Some(index) = self
+            .db()
+            .manifest(repo, &referrer::fallback_tag(digest))
+            .await?
+            && let Ok(list) = referrer::bundle_referrers(&index.body)
+        {
+            candidates.extend(list);
+        }
+        for md in candidates {
+            if !seen.insert(md.clone()) {
+                continue;
+            }
+            sources += 1;
+            if sources > signet_policy::evidence::MAX_SOURCES {
+                break;
+            }
+            let source = format!("referrer {md}");
+            let Some(rm) = self.db().manifest(repo, &md).await? else {
+                continue;
+            };
+            let layer = match referrer::bundle_layer(&rm.body) {
+                Ok((d, _)) => d,
+                Err(e) => {
+                    f.checks.push(signet_policy::evidence::Check {
+                        source,
+                        ok: false,
+                        detail: e,
+                    });
+                    continue;
+                }
+            };
+            match self.small_blob(repo, &layer).await? {
+                Some(bytes) => f.bundle(&source, digest, &bytes, &verifiers, root),
+                None => f.checks.push(signet_policy::evidence::Check {
+                    source,
+                    ok: false,
+                    detail: "the bundle blob is missing or too large".into(),
+                }),
+            }
+        }
+        Ok(f)
+    }
+
+    /// The detached signatures beside file `path` (`.sig`, `.sig.bin`,
+    /// `.sigstore.json`), verified against its `digest`.
+    pub(crate) async fn file_findings(
+        &self,
+        state: &State,
+        repo: &str,
+        path: &str,
+        digest: &str,
+        at: i64,
+    ) -> Result<Findings> {
+        let verifiers = state.verifiers(repo, at);
+        let root = self.signing().root.as_ref();
+        let mut f = Findings::default();
+        for ext in [".sig", ".sig.bin", ".sigstore.json"] {
+            let sp = format!("{path}{ext}");
+            let Some(row) = self.db().file(repo, &sp).await? else {
+                continue;
+            };
+            let source = format!("file {sp}");
+            match self.small_blob_any(&row.digest, row.size).await? {
+                Some(bytes) => f.file_signature(&source, digest, &bytes, &verifiers, root),
+                None => f.checks.push(signet_policy::evidence::Check {
+                    source,
+                    ok: false,
+                    detail: "the signature file is too large".into(),
+                }),
+            }
+        }
+        Ok(f)
+    }
+
+    async fn small_blob_any(&self, digest: &str, size: u64) -> Result<Option<Vec<u8>>> {
+        if size > MAX_SIGNATURE_BYTES {
+            return Ok(None);
+        }
+        let chunks: Vec<axum::body::Bytes> =
+            self.blob_stream(digest, None).await?.try_collect().await?;
+        Ok(Some(chunks.concat()))
+    }
+
+    /// Drops cached decisions (tests and `DELETE` paths that cannot bump
+    /// the epoch).
+    pub fn forget_decisions(&self) {
+        if let Ok(mut m) = self.signing().cache.lock() {
+            m.clear();
+        }
+    }
+
+    /// Deletes what has sat unsigned in an `enforce`-protected repository
+    /// for longer than `window` seconds; how many manifests went.
+    pub async fn sweep_quarantine(&self, window: u64) -> Result<u64> {
+        if window == 0 {
+            return Ok(0);
+        }
+        let state = self.current_signing_state().await?;
+        let cutoff = now() - i64::try_from(window).unwrap_or(i64::MAX);
+        let mut gone = 0;
+        for repo in self.db().repository_names().await? {
+            let enforce = state
+                .covering(&repo)
+                .iter()
+                .any(|p| p.mode == signet_policy::Mode::Enforce);
+            if !enforce {
+                continue;
+            }
+            for digest in self.db().pushed_before(&repo, cutoff).await? {
+                let Some(m) = self.db().manifest(&repo, &digest).await? else {
+                    continue;
+                };
+                let v = self
+                    .gate_manifest_in(&state, &repo, &m, "server", 0)
+                    .await?;
+                if v.allowed {
+                    continue;
+                }
+                if self.db().delete_manifest(&repo, &digest).await? {
+                    gone += 1;
+                    let ev = AuditEvent::new(
+                        "server",
+                        "quarantine.expire",
+                        &repo,
+                        &digest,
+                        "deleted",
+                        json!({"window_secs": window}),
+                    );
+                    self.db().audit(&ev).await?;
+                }
+            }
+        }
+        Ok(gone)
+    }
+}
+
+/// The earliest expiry among keys that signed what `findings` counted.
+fn expiry_of(state: &State, findings: &Findings, at: i64) -> i64 {
+    let mut until = i64::MAX;
+    for e in &findings.evidence {
+        if let signet_policy::Signer::Key { key_id } = &e.signer
+            && let Some(k) = state.keys.iter().find(|k| &k.row.id == key_id)
+            && let Some(x) = k.row.expires_at
+        {
+            until = until.min(x);
+        }
+    }
+    until.max(at)
+}
+
+impl Registry {
+    /// Copies manifest `m` from `from` to `to` (tagged `tag`) with every
+    /// signature and attestation about it, blobs first and the image last,
+    /// so the tag appears only once its signatures are there. The caller
+    /// has checked the target's policy. Digests of the manifests copied.
+    pub(crate) async fn promote(
+        &self,
+        from: &str,
+        to: &str,
+        m: &Manifest,
+        tag: Option<&str>,
+        actor: &str,
+        details: Value,
+    ) -> Result<Vec<String>> {
+        let mut copied = Vec::new();
+        let hex = names::sha256_hex(&m.digest)
+            .context("a manifest digest is not sha256")?
+            .to_owned();
+        for suffix in ["sig", "att"] {
+            let t = format!("sha256-{hex}.{suffix}");
+            if let Some(sm) = self.db().manifest(from, &t).await? {
+                self.copy_manifest(
+                    from,
+                    to,
+                    &sm,
+                    Some(&t),
+                    actor,
+                    "promotion.signature",
+                    json!({}),
+                    &mut copied,
+                )
+                .await?;
+            }
+        }
+        for r in self.db().referrers(from, &m.digest, None).await? {
+            if let Some(rm) = self.db().manifest(from, &r.digest).await? {
+                self.copy_manifest(
+                    from,
+                    to,
+                    &rm,
+                    None,
+                    actor,
+                    "promotion.signature",
+                    json!({}),
+                    &mut copied,
+                )
+                .await?;
+            }
+        }
+        let fallback = referrer::fallback_tag(&m.digest);
+        if let Some(im) = self.db().manifest(from, &fallback).await? {
+            self.copy_manifest(
+                from,
+                to,
+                &im,
+                Some(&fallback),
+                actor,
+                "promotion.signature",
+                json!({}),
+                &mut copied,
+            )
+            .await?;
+        }
+        self.copy_manifest(from, to, m, tag, actor, "promotion", details, &mut copied)
+            .await?;
+        Ok(copied)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn copy_manifest(
+        &self,
+        from: &str,
+        to: &str,
+        m: &Manifest,
+        tag: Option<&str>,
+        actor: &str,
+        action: &str,
+        details: Value,
+        copied: &mut Vec<String>,
+    ) -> Result<()> {
+        let doc: Value =
+            serde_json::from_slice(&m.body).context("a stored manifest is not JSON")?;
+        let index = names::is_index(&m.media_type);
+        let refs: Vec<String> = names::manifest_references(&doc, index)
+            .map_err(|e| anyhow::anyhow!("a stored manifest: {e}"))?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for d in &refs {
+            if index {
+                if self.db().manifest(to, d).await?.is_none() {
+                    let child =
+                        self.db().manifest(from, d).await?.with_context(|| {
+                            format!("{from} lacks {d}, which an index there lists")
+                        })?;
+                    Box::pin(self.copy_manifest(
+                        from,
+                        to,
+                        &child,
+                        None,
+                        actor,
+                        action,
+                        json!({}),
+                        copied,
+                    ))
+                    .await?;
+                }
+            } else if !self.mount(to, from, d).await? {
+                anyhow::bail!("{from} lacks blob {d}, which a manifest there references");
+            }
+        }
+        let referrer = doc
+            .get("subject")
+            .and_then(|s| s.get("digest"))
+            .and_then(Value::as_str)
+            .map(|sd| super::db::Referrer {
+                subject: sd.to_owned(),
+                artifact_type: doc
+                    .get("artifactType")
+                    .and_then(Value::as_str)
+                    .or_else(|| {
+                        doc.get("config")
+                            .and_then(|c| c.get("mediaType"))
+                            .and_then(Value::as_str)
+                    })
+                    .unwrap_or("")
+                    .to_owned(),
+                annotations: doc.get("annotations").map(Value::to_string),
+            });
+        let mut details = details;
+        details["from"] = json!(from);
+        details["tag"] = json!(tag);
+        let push = super::db::Push {
+            refs,
+            event: AuditEvent::new(actor, action, to, &m.digest, "ok", details),
+        };
+        self.put_manifest(to, m, tag, referrer.as_ref(), &push)
+            .await?;
+        copied.push(m.digest.clone());
+        Ok(())
+    }
+}
+
+/// Parses a stored key; a key that no longer parses verifies nothing.
+pub(crate) fn load_key(row: KeyRow) -> LoadedKey {
+    let kind = match row.kind.as_str() {
+        "gpg" => KeyKind::Gpg,
+        "x509" => KeyKind::X509,
+        _ => KeyKind::Cosign,
+    };
+    let key = parse_public_key(&row.kind, &row.public_key).ok();
+    let trusted = TrustedKey {
+        id: row.id.clone(),
+        name: row.name.clone(),
+        kind,
+        repositories: row.repositories.clone(),
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+    };
+    LoadedKey { row, key, trusted }
+}
+
+/// The verifier of an uploaded key: a PEM public key (`cosign`) or an
+/// X.509 certificate (`x509`).
+pub fn parse_public_key(kind: &str, pem: &str) -> Result<PublicKey> {
+    match kind {
+        "cosign" => PublicKey::from_pem(pem.as_bytes())
+            .context("public_key is not a PEM public key (ECDSA, Ed25519 or RSA)"),
+        "x509" => {
+            let cert = signet_verify::x509::Cert::from_pem(pem.as_bytes())
+                .map_err(|e| anyhow::anyhow!("public_key is not a PEM X.509 certificate: {e}"))?;
+            cert.public_key()
+                .cloned()
+                .map_err(|e| anyhow::anyhow!("the certificate's key: {e}"))
+        }
+        "gpg" => anyhow::bail!(
+            "OpenPGP keys are not supported yet: upload a cosign public key or an X.509 certificate"
+        ),
+        other => anyhow::bail!("unknown key type {other:?}: use cosign, x509 or gpg"),
+    }
+}
+
+/// Policies as stored, parsed (for the API).
+pub(crate) fn parse_rows(rows: &[PolicyRow]) -> Vec<(PolicyRow, Option<Policy>)> {
+    rows.iter()
+        .map(|r| (r.clone(), Policy::parse(&r.document).ok()))
+        .collect()
+}
