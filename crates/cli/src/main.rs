@@ -77,6 +77,9 @@ enum Command {
     /// Registry storage: garbage collection and consistency checks.
     #[command(subcommand)]
     Registry(cmd::registry::Command),
+    /// Signing policies: lint, apply to a server, dry-run against an artifact.
+    #[command(subcommand)]
+    Policy(cmd::policy::Command),
     /// Trusted roots: save the one a signet log publishes.
     #[command(subcommand)]
     TrustedRoot(cmd::trusted_root::Command),
@@ -162,6 +165,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd::serve::run(*a),
         Command::Log(c) => cmd::log::run(c),
         Command::Registry(c) => cmd::registry::run(c),
+        Command::Policy(c) => cmd::policy::run(c),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Conformance(c) => cmd::conformance::run(c),
         Command::Version(a) => cmd::version::run(a),

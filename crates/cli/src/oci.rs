@@ -58,6 +58,14 @@ pub(crate) struct Manifest {
     pub(crate) digest: String,
 }
 
+/// What a HEAD of a manifest tells.
+pub(crate) struct Head {
+    pub(crate) media_type: String,
+    /// `sha256:` of the bytes.
+    pub(crate) digest: String,
+    pub(crate) size: usize,
+}
+
 /// Why a fetch found nothing.
 #[derive(Debug)]
 pub(crate) struct NotFound;
@@ -401,6 +409,43 @@ impl Registry {
             return Err(self.fail("cannot list referrers", r));
         }
         Ok(Some(read_limited(r, MAX_MANIFEST, "referrers index")?))
+    }
+
+    /// A manifest's digest, media type and size by HEAD (what signing
+    /// needs: a registry that enforces signing policies lets pushers HEAD
+    /// what they have not yet signed, but not GET it); falls back to GET
+    /// where a registry's HEAD omits the digest.
+    pub(crate) fn head_manifest(&self, repo: &str, reference: &str) -> Result<Option<Head>> {
+        let url = self.url(repo, &format!("manifests/{reference}"));
+        let r = self.send(&|| self.http.head(&url).header(ACCEPT, ACCEPT_MANIFESTS))?;
+        if r.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let header = |name| {
+            r.headers()
+                .get(name)
+                .and_then(|h| h.to_str().ok())
+                .map(|s| s.split(';').next().unwrap_or("").trim().to_owned())
+        };
+        let digest = header("docker-content-digest").filter(|d| signet_oci::is_sha256_digest(d));
+        let size = header("content-length").and_then(|s| s.parse::<usize>().ok());
+        match (r.status().is_success(), digest, size) {
+            (true, Some(digest), Some(size)) => {
+                if signet_oci::is_sha256_digest(reference) && digest != reference {
+                    bail!("the registry answered digest {digest} for {reference}");
+                }
+                Ok(Some(Head {
+                    media_type: header("content-type").unwrap_or_default(),
+                    digest,
+                    size,
+                }))
+            }
+            _ => Ok(self.find_manifest(repo, reference)?.map(|m| Head {
+                size: m.bytes.len(),
+                digest: m.digest,
+                media_type: m.media_type,
+            })),
+        }
     }
 
     /// A manifest by tag or digest, or `None` when the registry has none.

@@ -144,7 +144,7 @@ pub(crate) struct VerifyArgs {
 /// Resolves the image to its manifest digest; `None` when not found.
 pub(crate) fn resolve(reg: &Registry, r: &Reference) -> Result<Option<String>> {
     Ok(reg
-        .find_manifest(&r.repository, r.identifier())?
+        .head_manifest(&r.repository, r.identifier())?
         .map(|m| m.digest))
 }
 
@@ -404,7 +404,9 @@ fn push_bundle(
     bundle: &Bundle,
     predicate_type: &str,
 ) -> Result<()> {
-    let image = reg.manifest(&r.repository, digest)?;
+    let image = reg
+        .head_manifest(&r.repository, digest)?
+        .ok_or_else(|| anyhow!("manifest {digest} is not in {}", r.repository))?;
     let bundle_bytes = serde_json::to_vec(bundle)?;
     let bundle_digest = reg.put_blob(&r.repository, &bundle_bytes)?;
     reg.put_blob(&r.repository, referrer::EMPTY_CONFIG)?;
@@ -413,7 +415,7 @@ fn push_bundle(
     } else {
         image.media_type.clone()
     };
-    let subject = referrer::descriptor(&media_type, digest, image.bytes.len());
+    let subject = referrer::descriptor(&media_type, digest, image.size);
     let manifest = referrer::manifest(
         &bundle_digest,
         bundle_bytes.len(),

@@ -18,6 +18,10 @@ pub(crate) enum Command {
         /// Keep unreferenced blobs younger than this many seconds.
         #[arg(long, default_value_t = 3600)]
         grace: u64,
+        /// First delete what has sat unsigned this many seconds in a
+        /// repository an `enforce` policy protects (0: keep it).
+        #[arg(long, env = "SIGNET_QUARANTINE_SECS", default_value_t = 7 * 86_400)]
+        quarantine_secs: u64,
     },
     /// Check that metadata and blobs agree; exit 1 on any problem.
     Fsck {
@@ -63,9 +67,15 @@ pub(crate) fn run(cmd: Command) -> Result<ExitCode> {
         .build()?;
     rt.block_on(async {
         match cmd {
-            Command::Gc { store, grace } => {
+            Command::Gc {
+                store,
+                grace,
+                quarantine_secs,
+            } => {
                 let reg =
                     signet_server::registry::Registry::open_for_maintenance(&store.config()).await?;
+                let q = reg.sweep_quarantine(quarantine_secs).await?;
+                println!("{q} quarantined manifests deleted (unsigned for over {quarantine_secs} s)");
                 let r = reg.gc(std::time::Duration::from_secs(grace)).await?;
                 println!(
                     "{} blobs deleted ({} bytes), {} unreferenced kept (younger than {grace} s), {} upload leftovers deleted",

@@ -1,0 +1,759 @@
+//! Signing policies enforced by `signet serve`, end to end with the CLI:
+//! unsigned pushes are quarantined (refused by tag, by digest, as blobs,
+//! through mounts and referrers, to any client), untrusted signatures do
+//! not count, trusted ones do; warn mode allows and records; generic
+//! files with `.sig`/`.sig.bin`; promotions that fail copy nothing; keys
+//! rotated and revoked; replicas on one PostgreSQL never serve under a
+//! policy they have not seen.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+mod common;
+
+use std::path::Path;
+
+use base64::Engine;
+use common::*;
+use serde_json::{Value, json};
+
+const DENIED: &str = "Signature required for repository";
+
+struct Api {
+    url: String,
+    user: String,
+    pass: String,
+}
+
+impl Api {
+    fn host(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    fn req(&self, method: &str, path: &str) -> reqwest::blocking::RequestBuilder {
+        reqwest::blocking::Client::new()
+            .request(method.parse().unwrap(), format!("{}{path}", self.url))
+            .basic_auth(&self.user, Some(&self.pass))
+    }
+
+    fn as_user(&self, user: &str, pass: &str) -> Api {
+        Api {
+            url: self.url.clone(),
+            user: user.into(),
+            pass: pass.into(),
+        }
+    }
+
+    fn status(&self, method: &str, path: &str) -> u16 {
+        self.req(method, path).send().unwrap().status().as_u16()
+    }
+
+    fn json(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.req(method, path).json(body).send().unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().unwrap_or(Value::Null))
+    }
+
+    fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let d = signet_oci::sha256_digest(bytes);
+        let r = self
+            .req("POST", &format!("/v2/{repo}/blobs/uploads/?digest={d}"))
+            .body(bytes.to_vec())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        d
+    }
+
+    /// A one-layer image tagged `tag`: (manifest digest, layer digest).
+    fn push_image(&self, repo: &str, tag: &str, content: &[u8]) -> (String, String) {
+        let cfg = self.push_blob(repo, b"{}");
+        let layer = self.push_blob(repo, content);
+        let m = serde_json::to_vec(&json!({"schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg, "size": 2},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": content.len()}]}))
+        .unwrap();
+        let r = self
+            .req("PUT", &format!("/v2/{repo}/manifests/{tag}"))
+            .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+            .body(m.clone())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        (signet_oci::sha256_digest(&m), layer)
+    }
+
+    /// GET of a manifest: (status, body text).
+    fn pull(&self, repo: &str, reference: &str) -> (u16, String) {
+        let r = self
+            .req("GET", &format!("/v2/{repo}/manifests/{reference}"))
+            .header("accept", "application/vnd.oci.image.manifest.v1+json")
+            .send()
+            .unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    }
+
+    fn tags(&self, repo: &str) -> Vec<String> {
+        let (_, v) = self.json("GET", &format!("/v2/{repo}/tags/list"), &Value::Null);
+        v["tags"]
+            .as_array()
+            .map(|a| a.iter().map(|t| t.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    }
+
+    fn signet(&self, dir: &Path, args: &[&str]) -> Out {
+        run(signet(dir).env("SIGNET_PASSWORD", "pw").args(args).args([
+            "--allow-insecure-registry",
+            "--registry-username",
+            &self.user,
+            "--registry-password",
+            &self.pass,
+        ]))
+    }
+
+    fn sign(&self, dir: &Path, key: &str, image: &str) {
+        let o = self.signet(
+            dir,
+            &["sign", "--key", key, &format!("{}/{image}", self.host())],
+        );
+        assert_eq!(o.code, 0, "sign {image} with {key}: {}", o.stderr);
+    }
+
+    fn register_key(&self, dir: &Path, name: &str, file: &str, repos: &[&str]) -> Value {
+        let pem = std::fs::read_to_string(dir.join(file)).unwrap();
+        let (s, v) = self.json(
+            "POST",
+            "/api/v1/signing/keys",
+            &json!({"name": name, "type": "cosign", "public_key": pem, "repositories": repos,
+                    "metadata": {"team": "release"}}),
+        );
+        assert_eq!(s, 201, "{v}");
+        v
+    }
+
+    fn audit(&self, repo: &str) -> Vec<Value> {
+        let (s, v) = self.json(
+            "GET",
+            &format!("/api/v1/audit?repository={repo}&limit=1000"),
+            &Value::Null,
+        );
+        assert_eq!(s, 200, "{v}");
+        v["events"].as_array().unwrap().clone()
+    }
+}
+
+fn admin(server: &Server, data: &Path) -> Api {
+    Api {
+        url: server.url.clone(),
+        user: "admin".into(),
+        pass: std::fs::read_to_string(data.join("admin-token"))
+            .unwrap()
+            .trim()
+            .to_owned(),
+    }
+}
+
+fn apply(api: &Api, dir: &Path, name: &str, text: &str) {
+    let f = dir.join(format!("{name}.yaml"));
+    std::fs::write(&f, text).unwrap();
+    let o = run(signet(dir).args([
+        "policy",
+        "apply",
+        f.to_str().unwrap(),
+        "--server",
+        &api.url,
+        "--token",
+        &api.pass,
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.contains(&format!("policy {name} version")),
+        "{}",
+        o.stdout
+    );
+}
+
+const PRODUCTION: &str = r#"name: production
+description: Require signed artifacts for production
+mode: enforce
+repositories: ["production/**"]
+rules:
+  - name: images
+    artifact_types: [docker, oci]
+    signature_type: cosign
+  - name: files
+    artifact_types: [generic]
+    signature_type: cosign
+"#;
+
+const WARN: &str = r#"name: rollout
+mode: warn
+repositories: ["canary/*"]
+rules:
+  - name: images
+    artifact_types: [oci]
+"#;
+
+#[test]
+fn policy_lint_reports_lines() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(t.path().join("good.yaml"), PRODUCTION).unwrap();
+    let o = run(signet(t.path()).args(["policy", "lint", "good.yaml"]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout
+            .contains("ok (policy production, mode enforce, 2 rules"),
+        "{}",
+        o.stdout
+    );
+    std::fs::write(
+        t.path().join("bad.yaml"),
+        PRODUCTION.replace(
+            "signature_type: cosign\n  - name: files",
+            "signature_typ: cosign\n  - name: files",
+        ),
+    )
+    .unwrap();
+    let o = run(signet(t.path()).args(["policy", "lint", "good.yaml", "bad.yaml"]));
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("bad.yaml:8: rules[0]: unknown field `signature_typ`"),
+        "{}",
+        o.stderr
+    );
+    std::fs::write(
+        t.path().join("bad.json"),
+        r#"{"name": "x", "mode": "block", "repositories": ["a"], "rules": []}"#,
+    )
+    .unwrap();
+    let o = run(signet(t.path()).args(["policy", "lint", "bad.json"]));
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("bad.json:1: mode: unknown variant `block`"),
+        "{}",
+        o.stderr
+    );
+    let o = run(signet(t.path()).args(["policy", "lint", "missing.yaml"]));
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(o.stderr.contains("missing.yaml"), "{}", o.stderr);
+}
+
+#[test]
+fn enforcement_end_to_end() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = admin(&server, &data);
+    keypair(d, "trusted");
+    keypair(d, "stranger");
+    let key = api.register_key(
+        d,
+        "release",
+        "trusted.pub",
+        &["production/**", "staging/*", "canary/*"],
+    );
+    let key_id = key["id"].as_str().unwrap().to_owned();
+    assert!(key["fingerprint"].as_str().unwrap().starts_with("sha256:"));
+    // The key list and the key.
+    let (s, v) = api.json("GET", "/api/v1/signing/keys", &Value::Null);
+    assert_eq!(s, 200);
+    assert_eq!(v["keys"][0]["name"], "release");
+    assert_eq!(
+        v["keys"][0]["repositories"],
+        json!(["production/**", "staging/*", "canary/*"])
+    );
+    assert!(v["keys"][0].get("public_key").is_none());
+    let (s, v) = api.json(
+        "GET",
+        &format!("/api/v1/signing/keys/{key_id}"),
+        &Value::Null,
+    );
+    assert_eq!(s, 200);
+    assert!(v["public_key"].as_str().unwrap().contains("PUBLIC KEY"));
+    // Malformed keys are 400s that say why; a duplicate name is a 409.
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "junk", "type": "cosign", "public_key": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "repositories": ["**"]}));
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("public_key"),
+        "{v}"
+    );
+    let (s, _) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "release", "type": "cosign", "public_key": std::fs::read_to_string(d.join("trusted.pub")).unwrap(), "repositories": ["**"]}));
+    assert_eq!(s, 409);
+
+    // Before any policy, nothing is enforced.
+    let (unprotected, _) = api.push_image("production/app", "v0", b"before the policy");
+    assert_eq!(api.pull("production/app", &unprotected).0, 200);
+
+    apply(&api, d, "production", PRODUCTION);
+    // A policy with a mistake is refused with its line.
+    let (s, v) = api.json("GET", "/api/v1/signing/policies", &Value::Null);
+    assert_eq!(
+        (s, v["policies"][0]["name"].as_str()),
+        (200, Some("production"))
+    );
+    let r = api
+        .req("POST", "/api/v1/signing/policies")
+        .body(WARN.replace("mode: warn", "mode: loud"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["errors"][0]["detail"]["problems"][0]["line"], 2, "{v}");
+
+    // 1. Unsigned push: quarantined for everyone, by every path.
+    let (digest, layer) = api.push_image("production/app", "v1", b"release one");
+    let (s, body) = api.pull("production/app", "v1");
+    assert_eq!(s, 403, "{body}");
+    let err: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(err["errors"][0]["code"], "DENIED");
+    assert!(
+        err["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Signature required for repository \"production/app\""),
+        "{err}"
+    );
+    assert_eq!(api.pull("production/app", &digest).0, 403, "by digest");
+    assert_eq!(
+        api.pull("production/app", &unprotected).0,
+        403,
+        "older unsigned images too"
+    );
+    let forged = api
+        .req("GET", "/v2/production/app/manifests/v1")
+        .header("user-agent", "cosign/v2.4.1 (linux; amd64)")
+        .send()
+        .unwrap();
+    assert_eq!(forged.status(), 403, "a cosign User-Agent is no exemption");
+    assert_eq!(
+        api.status("GET", &format!("/v2/production/app/blobs/{layer}")),
+        403,
+        "layer blob"
+    );
+    assert!(
+        !api.tags("production/app").contains(&"v1".to_owned()),
+        "quarantined tag listed"
+    );
+    // The pusher may HEAD it (to sign it); a reader may not even do that.
+    assert_eq!(api.status("HEAD", "/v2/production/app/manifests/v1"), 200);
+    let (s, _) = api.json(
+        "POST",
+        "/api/v1/users",
+        &json!({"name": "reader", "password": "a long enough password", "grants": ["read:**"]}),
+    );
+    assert_eq!(s, 201);
+    let reader = api.as_user("reader", "a long enough password");
+    assert_eq!(
+        reader.status("HEAD", "/v2/production/app/manifests/v1"),
+        403
+    );
+    assert_eq!(reader.pull("production/app", "v1").0, 403);
+    // Mounting the layer into an unprotected repository does not happen.
+    let r = api
+        .req(
+            "POST",
+            &format!("/v2/scratch/app/blobs/uploads/?mount={layer}&from=production/app"),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 202, "mount must fall back to an upload");
+    assert_eq!(
+        api.status("GET", &format!("/v2/scratch/app/blobs/{layer}")),
+        404
+    );
+    // An image that names the quarantined one as its subject is no way round.
+    let cfg = api.push_blob("production/app", b"{}");
+    let smuggled = api.push_blob("production/app", b"smuggled bytes");
+    let m = serde_json::to_vec(&json!({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg, "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": smuggled, "size": 14}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": 10}}))
+    .unwrap();
+    let r = api
+        .req("PUT", "/v2/production/app/manifests/smuggle")
+        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
+        .body(m.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let smuggle_digest = signet_oci::sha256_digest(&m);
+    let (_, refs) = api.json(
+        "GET",
+        &format!("/v2/production/app/referrers/{digest}"),
+        &Value::Null,
+    );
+    assert!(
+        !refs.to_string().contains(&smuggle_digest),
+        "unsigned referrer listed: {refs}"
+    );
+    assert_eq!(api.pull("production/app", &smuggle_digest).0, 403);
+    assert_eq!(
+        api.status("GET", &format!("/v2/production/app/blobs/{smuggled}")),
+        403
+    );
+
+    // 2. Signed with a key the server does not trust: still refused.
+    api.sign(d, "stranger.key", &format!("production/app@{digest}"));
+    let (s, body) = api.pull("production/app", &digest);
+    assert_eq!(s, 403, "{body}");
+    assert!(body.contains("no accepted cosign signature"), "{body}");
+    // The signatures themselves stay readable, so clients can verify.
+    let hex = digest.trim_start_matches("sha256:");
+    assert_eq!(
+        api.pull("production/app", &format!("sha256-{hex}.sig")).0,
+        200
+    );
+
+    // 3. Signed with the trusted key: allowed, by tag, digest and blob.
+    api.sign(d, "trusted.key", &format!("production/app@{digest}"));
+    let (s, body) = api.pull("production/app", "v1");
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(api.pull("production/app", &digest).0, 200);
+    assert_eq!(reader.pull("production/app", "v1").0, 200);
+    assert_eq!(
+        api.status("GET", &format!("/v2/production/app/blobs/{layer}")),
+        200
+    );
+    assert!(api.tags("production/app").contains(&"v1".to_owned()));
+    let o = api.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "trusted.pub",
+            &format!("{}/production/app:v1", api.host()),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // A tag moved to an unsigned image is refused again (decisions are per digest).
+    api.push_image("production/app", "v1", b"swapped in later");
+    assert_eq!(api.pull("production/app", "v1").0, 403);
+    assert_eq!(api.pull("production/app", &digest).0, 200);
+
+    // The verification API runs the same verifier.
+    let (s, v) = api.json("POST", "/api/v1/signing/verify", &json!({"artifact": {"repository": "production/app", "digest": digest}, "signature_type": "cosign"}));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["signer"]["key_id"], key_id.as_str());
+    assert_eq!(v["signer"]["identity"], "release");
+    assert!(
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["ok"] == false),
+        "the stranger's signature is a failed check: {v}"
+    );
+    assert!(v.get("certificate").is_none());
+    let (_, v) = api.json(
+        "POST",
+        "/api/v1/signing/verify",
+        &json!({"artifact": {"repository": "production/app", "version": "v1"}}),
+    );
+    assert_eq!(v["valid"], false, "{v}");
+    // Dry run with the CLI.
+    std::fs::write(d.join("p.yaml"), PRODUCTION).unwrap();
+    let test = |artifact: &str| {
+        run(signet(d).args([
+            "policy",
+            "test",
+            "p.yaml",
+            "--artifact",
+            artifact,
+            "--server",
+            &api.url,
+            "--token",
+            &api.pass,
+        ]))
+    };
+    let o = test(&format!("{}/production/app@{digest}", api.host()));
+    assert_eq!((o.code, o.stdout.trim()), (0, "allow"), "{}", o.stderr);
+    let o = test("production/app:v1");
+    assert_eq!((o.code, o.stdout.trim()), (1, "deny"), "{}", o.stderr);
+    assert!(o.stderr.contains("NOT met"), "{}", o.stderr);
+
+    // 4. Warn mode: allowed, with a warning, and recorded.
+    apply(&api, d, "rollout", WARN);
+    let (canary, _) = api.push_image("canary/app", "v1", b"canary");
+    let r = api
+        .req("GET", "/v2/canary/app/manifests/v1")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["warning"]
+            .to_str()
+            .unwrap()
+            .contains("signing policy not met: rollout")
+    );
+    let events = api.audit("canary/app");
+    assert!(
+        events.iter().any(|e| e["action"] == "policy.decision"
+            && e["outcome"] == "warn"
+            && e["subject"] == canary.as_str()),
+        "{events:?}"
+    );
+    let events = api.audit("production/app");
+    for (action, outcome) in [
+        ("push", "ok"),
+        ("policy.decision", "deny"),
+        ("policy.decision", "allow"),
+    ] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["action"] == action && e["outcome"] == outcome && e["actor"] == "admin"),
+            "no {action}/{outcome} event: {events:?}"
+        );
+    }
+
+    // 5. A generic .zst file with its .sig.bin.
+    std::fs::write(d.join("pack.zst"), vec![7u8; 3 << 20]).unwrap();
+    let put_file = |path: &str, file: &str, sig: Option<&str>| {
+        let mut rb = api
+            .req(
+                "PUT",
+                &format!("/api/v1/repositories/production/files/files/{path}"),
+            )
+            .body(std::fs::read(d.join(file)).unwrap());
+        if let Some(s) = sig {
+            rb = rb.header("x-signet-signature", s);
+        }
+        rb.send().unwrap().status().as_u16()
+    };
+    let get_file = |who: &Api, path: &str| {
+        who.status(
+            "GET",
+            &format!("/api/v1/repositories/production/files/files/{path}"),
+        )
+    };
+    assert_eq!(put_file("pack.zst", "pack.zst", None), 201);
+    assert_eq!(get_file(&api, "pack.zst"), 403);
+    for (key, out) in [("stranger", "bad.sig.bin"), ("trusted", "good.sig.bin")] {
+        let o = run(signet(d).env("SIGNET_PASSWORD", "pw").args([
+            "sign-blob",
+            "--key",
+            &format!("{key}.key"),
+            "--output-signature",
+            out,
+            "pack.zst",
+        ]));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    assert_eq!(put_file("pack.zst.sig.bin", "bad.sig.bin", None), 201);
+    assert_eq!(get_file(&api, "pack.zst"), 403, "untrusted .sig.bin");
+    assert_eq!(put_file("pack.zst.sig.bin", "good.sig.bin", None), 201);
+    assert_eq!(get_file(&reader, "pack.zst"), 200, "trusted .sig.bin");
+    // The signature in the same request as the file (base64, as cosign's .sig).
+    std::fs::write(d.join("second.zst"), b"second file").unwrap();
+    let o = run(signet(d).env("SIGNET_PASSWORD", "pw").args([
+        "sign-blob",
+        "--key",
+        "trusted.key",
+        "second.zst",
+    ]));
+    let b64 = o.stdout.trim().to_owned();
+    assert!(
+        base64::engine::general_purpose::STANDARD
+            .decode(&b64)
+            .is_ok()
+    );
+    assert_eq!(
+        put_file("second.zst", "second.zst", Some("not base64!")),
+        400
+    );
+    assert_eq!(
+        get_file(&api, "second.zst"),
+        404,
+        "a refused upload stores nothing"
+    );
+    assert_eq!(put_file("second.zst", "second.zst", Some(&b64)), 201);
+    assert_eq!(get_file(&api, "second.zst"), 200);
+
+    // 6. Promotion: an unsigned staging image is refused and nothing is copied.
+    let (staged, _) = api.push_image("staging/app", "v2", b"release two");
+    let promote = |tag: &str| {
+        api.json(
+            "POST",
+            "/api/v1/promotions",
+            &json!({"from": "staging/app", "to": "production/app", "artifact": tag}),
+        )
+    };
+    let (s, v) = promote("v2");
+    assert_eq!(s, 403, "{v}");
+    assert!(
+        v["errors"][0]["message"].as_str().unwrap().contains(DENIED),
+        "{v}"
+    );
+    assert_eq!(
+        api.status("HEAD", &format!("/v2/production/app/manifests/{staged}")),
+        404,
+        "nothing copied"
+    );
+    assert_eq!(api.status("HEAD", "/v2/production/app/manifests/v2"), 404);
+    api.sign(d, "trusted.key", &format!("staging/app@{staged}"));
+    let (s, v) = promote("v2");
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        api.pull("production/app", "v2").0,
+        200,
+        "promoted with its signatures"
+    );
+    assert!(
+        api.audit("production/app")
+            .iter()
+            .any(|e| e["action"] == "promotion" && e["subject"] == staged.as_str())
+    );
+
+    // 7. Rotation: the new key counts; with no overlap the old one stops.
+    keypair(d, "next");
+    let (s, v) = api.json("POST", &format!("/api/v1/signing/keys/{key_id}/rotate"), &json!({"name": "release-2", "public_key": std::fs::read_to_string(d.join("next.pub")).unwrap(), "overlap_secs": 3600}));
+    assert_eq!(s, 201, "{v}");
+    let next_id = v["key"]["id"].as_str().unwrap().to_owned();
+    assert!(v["previous"]["expires_at"].as_i64().is_some());
+    assert_eq!(
+        api.pull("production/app", &digest).0,
+        200,
+        "old key valid in the overlap"
+    );
+    let (v3, _) = api.push_image("production/app", "v3", b"release three");
+    api.sign(d, "next.key", &format!("production/app@{v3}"));
+    assert_eq!(api.pull("production/app", "v3").0, 200);
+    // 8. Revocation is immediate (cached decisions are dropped).
+    let (s, _) = api.json(
+        "POST",
+        &format!("/api/v1/signing/keys/{key_id}/revoke"),
+        &Value::Null,
+    );
+    assert_eq!(s, 200);
+    assert_eq!(api.pull("production/app", &digest).0, 403, "revoked key");
+    assert_eq!(api.pull("production/app", "v3").0, 200);
+    let (s, _) = api.json(
+        "DELETE",
+        &format!("/api/v1/signing/keys/{next_id}"),
+        &Value::Null,
+    );
+    assert_eq!(s, 204);
+    assert_eq!(api.pull("production/app", "v3").0, 403, "deleted key");
+    // Only server admins manage keys and policies.
+    let (s, _) = reader.json(
+        "POST",
+        &format!("/api/v1/signing/keys/{next_id}/revoke"),
+        &Value::Null,
+    );
+    assert_eq!(s, 403);
+    assert_eq!(
+        reader.status("DELETE", "/api/v1/signing/policies/production"),
+        403
+    );
+    // Deleting the policy lifts enforcement.
+    assert_eq!(
+        api.status("DELETE", "/api/v1/signing/policies/production"),
+        204
+    );
+    assert_eq!(api.pull("production/app", "v3").0, 200);
+    let events = api.audit("");
+    let _ = events;
+}
+
+#[test]
+fn quarantine_expires() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = admin(&server, &data);
+    keypair(d, "trusted");
+    api.register_key(d, "release", "trusted.pub", &["production/**"]);
+    apply(&api, d, "production", PRODUCTION);
+    let (unsigned, _) = api.push_image("production/app", "old", b"never signed");
+    let (signed, _) = api.push_image("production/app", "good", b"signed");
+    api.sign(d, "trusted.key", &format!("production/app@{signed}"));
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let o = run(signet(d)
+        .args(["registry", "gc", "--grace", "0", "--quarantine-secs", "1"])
+        .arg(&data));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.contains("1 quarantined manifests deleted"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(
+        api.status("HEAD", &format!("/v2/production/app/manifests/{unsigned}")),
+        404
+    );
+    assert_eq!(api.pull("production/app", "good").0, 200);
+    assert!(
+        api.audit("production/app")
+            .iter()
+            .any(|e| e["action"] == "quarantine.expire" && e["subject"] == unsigned.as_str())
+    );
+}
+
+#[test]
+fn replicas_never_serve_under_a_policy_they_have_not_seen() {
+    let Some(pg) = signet_testkit::Postgres::fresh() else {
+        return signet_testkit::missing("PostgreSQL for the replica test");
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let env = vec![
+        ("SIGNET_DB".to_owned(), pg.url.clone()),
+        (
+            "SIGNET_BLOBS".to_owned(),
+            format!("file://{}", d.join("blobs").display()),
+        ),
+    ];
+    let a_data = d.join("a");
+    let a = Server::start_with(&a_data, free_port(), &env);
+    let b = Server::start_with(&d.join("b"), free_port(), &env);
+    let api_a = admin(&a, &a_data);
+    let api_b = Api {
+        url: b.url.clone(),
+        ..admin(&a, &a_data)
+    };
+    keypair(d, "trusted");
+    keypair(d, "second");
+    let key = api_a.register_key(d, "release", "trusted.pub", &["production/**"]);
+    api_b.register_key(d, "second", "second.pub", &["production/**"]);
+    apply(&api_a, d, "production", PRODUCTION);
+    let (digest, _) = api_a.push_image("production/app", "v1", b"replicated");
+    api_a.sign(d, "trusted.key", &format!("production/app@{digest}"));
+    // Both replicas allow it, and have cached that.
+    for _ in 0..3 {
+        assert_eq!(api_a.pull("production/app", "v1").0, 200);
+        assert_eq!(api_b.pull("production/app", "v1").0, 200);
+    }
+    // B tightens the policy: two signers. A refuses on its very next request.
+    apply(
+        &api_b,
+        d,
+        "production",
+        &PRODUCTION.replace(
+            "signature_type: cosign\n  - name: files",
+            "signature_type: cosign\n    threshold: 2\n  - name: files",
+        ),
+    );
+    assert_eq!(api_a.pull("production/app", "v1").0, 403);
+    api_b.sign(d, "second.key", &format!("production/app@{digest}"));
+    assert_eq!(api_a.pull("production/app", "v1").0, 200);
+    // B revokes a key: A refuses at once.
+    let (s, _) = api_b.json(
+        "POST",
+        &format!(
+            "/api/v1/signing/keys/{}/revoke",
+            key["id"].as_str().unwrap()
+        ),
+        &Value::Null,
+    );
+    assert_eq!(s, 200);
+    assert_eq!(api_a.pull("production/app", "v1").0, 403);
+    assert_eq!(api_b.pull("production/app", "v1").0, 403);
+}
