@@ -77,6 +77,8 @@ enum Command {
     /// Registry storage: garbage collection and consistency checks.
     #[command(subcommand)]
     Registry(cmd::registry::Command),
+    /// An artifact's chain of custody from signet serve, verified against its log.
+    Custody(cmd::custody::Args),
     /// Signing policies: lint, apply to a server, dry-run against an artifact.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
@@ -166,6 +168,7 @@ fn main() -> ExitCode {
         Command::Log(c) => cmd::log::run(c),
         Command::Registry(c) => cmd::registry::run(c),
         Command::Policy(c) => cmd::policy::run(c),
+        Command::Custody(a) => cmd::custody::run(a),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Conformance(c) => cmd::conformance::run(c),
         Command::Version(a) => cmd::version::run(a),

@@ -757,3 +757,117 @@ fn replicas_never_serve_under_a_policy_they_have_not_seen() {
     assert_eq!(api_a.pull("production/app", "v1").0, 403);
     assert_eq!(api_b.pull("production/app", "v1").0, 403);
 }
+
+#[test]
+fn custody_verifies_offline_and_detects_tampering() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = admin(&server, &data);
+    keypair(d, "trusted");
+    api.register_key(d, "release", "trusted.pub", &["production/**", "staging/*"]);
+    apply(&api, d, "production", PRODUCTION);
+    let (digest, _) = api.push_image("staging/app", "v1", b"custody");
+    api.sign(d, "trusted.key", &format!("staging/app@{digest}"));
+    let (s, v) = api.json(
+        "POST",
+        "/api/v1/promotions",
+        &json!({"from": "staging/app", "to": "production/app", "artifact": "v1"}),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(api.pull("production/app", "v1").0, 200);
+    let key = api
+        .req("GET", "/api/v1/log/publicKey")
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    std::fs::write(d.join("log.pub"), key).unwrap();
+    // Wait until every event is in the log and under a checkpoint.
+    let path = format!("/api/v1/artifacts/production/app/{digest}/custody");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (s, rec) = api.json("GET", &path, &Value::Null);
+        assert_eq!(s, 200, "{rec}");
+        let events = rec["events"].as_array().unwrap();
+        if events.len() >= 4 && events.iter().all(|e| !e["log_entry"].is_null()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "events not logged: {rec}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let custody = |extra: &[&str]| {
+        run(signet(d)
+            .args(["custody", "--log-key", "log.pub"])
+            .args(extra))
+    };
+    let image = format!("{}/production/app@{digest}", api.host());
+    let o = custody(&[
+        &image, "--server", &api.url, "--token", &api.pass, "--output", "rec.json",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for want in [
+        "promotion",
+        "sign ",
+        "policy.decision",
+        "by admin",
+        "log index",
+    ] {
+        assert!(o.stdout.contains(want), "no {want:?} in {}", o.stdout);
+    }
+    assert!(o.stderr.contains("events proven"), "{}", o.stderr);
+    // By tag too; and the saved record verifies offline.
+    let o = custody(&[
+        &format!("{}/production/app:v1", api.host()),
+        "--server",
+        &api.url,
+        "--token",
+        &api.pass,
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = custody(&["--record", "rec.json"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // A record edited after the fact fails.
+    let text = std::fs::read_to_string(d.join("rec.json")).unwrap();
+    std::fs::write(
+        d.join("edited.json"),
+        text.replacen("\"actor\":\"admin\"", "\"actor\":\"mallory\"", 1),
+    )
+    .unwrap();
+    let o = custody(&["--record", "edited.json"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("altered after it was logged"),
+        "{}",
+        o.stderr
+    );
+    // Another log key is refused.
+    keypair(d, "other");
+    let o = run(signet(d).args(["custody", "--log-key", "other.pub", "--record", "rec.json"]));
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("not signed by the given log key"),
+        "{}",
+        o.stderr
+    );
+    // A row changed in the database is detected.
+    let db = data.join("registry.db");
+    let script = format!(
+        "import sqlite3; c = sqlite3.connect({:?}); c.execute(\"UPDATE audit_events SET actor = 'mallory' WHERE action = 'promotion' AND subject = ?\", ({digest:?},)); c.commit(); print(c.total_changes)",
+        db.display().to_string()
+    );
+    let o = sh(d, "python3", &["-c", &script]);
+    assert_eq!((o.code, o.stdout.trim()), (0, "1"), "{}", o.stderr);
+    let o = custody(&[&image, "--server", &api.url, "--token", &api.pass]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("altered after it was logged"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stdout.contains("by mallory"), "{}", o.stdout);
+}

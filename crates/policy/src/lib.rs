@@ -4,6 +4,7 @@
 //! and the decision ([`decide::decide`]). No I/O, no clock: the server
 //! fetches bytes and passes the time.
 
+pub mod custody;
 pub mod decide;
 pub mod document;
 pub mod evidence;

@@ -29,6 +29,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     if let Some(reg) = &registry {
         app = app.merge(registry::api::router(reg.clone()));
+        // Custody events go to the log shortly after their change commits.
+        reg.attach_log(log.clone());
+        {
+            let reg = reg.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = reg.publish_custody().await {
+                        tracing::warn!(error = %format!("{e:#}"), "custody events not logged yet");
+                    }
+                }
+            });
+        }
         if config.gc_interval > 0 {
             let (reg, every, grace, quarantine) = (
                 reg.clone(),

@@ -797,8 +797,16 @@ async fn put_manifest(
         media_type,
         body: bytes.to_vec(),
     };
+    let also = super::signing::signature_events(
+        actor,
+        name,
+        &m,
+        (!by_digest).then_some(reference),
+        referrer.as_ref(),
+    );
     let push = super::db::Push {
         refs: refs.iter().map(|d| d.to_string()).collect(),
+        also,
         event: super::signing_db::AuditEvent::new(
             actor,
             "push",

@@ -124,6 +124,9 @@ pub struct Push {
     pub refs: Vec<String>,
     /// The `push` audit event.
     pub event: super::signing_db::AuditEvent,
+    /// Further events (a signature push is also a `sign` event of the
+    /// image it signs).
+    pub also: Vec<super::signing_db::AuditEvent>,
 }
 
 /// A stored manifest.
@@ -261,8 +264,10 @@ const SCHEMA: &[&str] = &[
         repository TEXT NOT NULL,
         subject TEXT NOT NULL,
         outcome TEXT NOT NULL,
-        details TEXT NOT NULL
+        details TEXT NOT NULL,
+        log_index BIGINT
     )",
+    "CREATE INDEX IF NOT EXISTS audit_unlogged ON audit_events (time_ms) WHERE log_index IS NULL",
     "CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_events (repository, subject, time_ms)",
     "CREATE INDEX IF NOT EXISTS audit_by_time ON audit_events (time_ms)",
     "CREATE TABLE IF NOT EXISTS uploads (
@@ -634,6 +639,9 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             super::signing_db::insert_audit!(&mut *tx, push.event);
+            for ev in &push.also {
+                super::signing_db::insert_audit!(&mut *tx, ev);
+            }
             if let Some(r) = referrer {
                 sqlx::query(
                     "INSERT INTO referrers (repo, subject, digest, media_type, artifact_type, size, annotations)
@@ -881,6 +889,20 @@ impl Db {
             super::signing_db::insert_audit!(&mut *tx, ev);
             if super::signing::is_signature_file(&f.path) {
                 sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+                // The custody of the file it signs.
+                let base = [".sig.bin", ".sigstore.json", ".sig", ".asc"]
+                    .iter()
+                    .find_map(|s| f.path.strip_suffix(s))
+                    .unwrap_or(&f.path);
+                let sign = super::signing_db::AuditEvent::new(
+                    actor,
+                    "sign",
+                    repo,
+                    base,
+                    "ok",
+                    serde_json::json!({"signature_file": f.path, "digest": f.digest}),
+                );
+                super::signing_db::insert_audit!(&mut *tx, sign);
             }
             sqlx::query("INSERT INTO blobs (digest, size) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING")
                 .bind(&f.digest)

@@ -99,6 +99,8 @@ const CACHE_MAX: usize = 200_000;
 
 /// Per-process signing state (a cache; the database is the truth).
 pub(crate) struct Signing {
+    /// The transparency log custody events go to (set once the log runs).
+    pub(crate) log: std::sync::OnceLock<crate::log::Log>,
     state: Mutex<Option<Arc<State>>>,
     cache: Mutex<HashMap<(String, String), Cached>>,
     root: Option<TrustedRoot>,
@@ -107,6 +109,7 @@ pub(crate) struct Signing {
 impl Signing {
     pub(crate) fn new(root: Option<TrustedRoot>) -> Self {
         Self {
+            log: std::sync::OnceLock::new(),
             state: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
             root,
@@ -703,6 +706,86 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Sends custody events to `log` from now on (see [`Self::publish_custody`]).
+    pub fn attach_log(&self, log: crate::log::Log) {
+        let _ = self.signing().log.set(log);
+    }
+
+    /// Appends audit events not yet in the transparency log to it (the
+    /// audit table is the outbox: an event is written with its change,
+    /// then logged here; replicas racing on one event get the same entry,
+    /// the log deduplicates identical bodies). How many were logged.
+    pub async fn publish_custody(&self) -> Result<usize> {
+        let Some(log) = self.signing().log.get() else {
+            return Ok(0);
+        };
+        let pending = self.db().unlogged_audit(512).await?;
+        let n = pending.len();
+        let subs = pending.iter().map(|ev| {
+            let body = signet_policy::custody::leaf_body(&ev.to_custody());
+            let artifact = names::sha256_hex(&ev.subject).map(|_| ev.subject.clone());
+            let sub = crate::log::Submission {
+                body,
+                kind_version: signet_policy::custody::KIND_VERSION.to_owned(),
+                artifact,
+                key_fingerprint: None,
+            };
+            async move { log.submit(sub).await }
+        });
+        let results = futures_util::future::join_all(subs).await;
+        for (ev, r) in pending.iter().zip(results) {
+            match r {
+                Ok(seq) => self.db().set_audit_index(&ev.id, seq.index).await?,
+                Err(e) => anyhow::bail!("cannot log custody event {}: {e}", ev.id),
+            }
+        }
+        Ok(n)
+    }
+
+    /// The custody record of `subject` (a digest, or a file path) in
+    /// `repo`: its events with inclusion proofs against the latest
+    /// checkpoint (events logged after it have none yet).
+    pub async fn custody(
+        &self,
+        repo: &str,
+        subject: &str,
+    ) -> Result<signet_policy::custody::Record> {
+        use signet_policy::custody::{LogEntry, Record, RecordEvent};
+        let log = self
+            .signing()
+            .log
+            .get()
+            .context("this server runs no transparency log")?;
+        let published = log.published();
+        let mut events = Vec::new();
+        for (ev, index) in self.db().custody(repo, subject).await? {
+            let log_entry = match index.and_then(|i| u64::try_from(i).ok()) {
+                Some(i) if i < published.size => Some(LogEntry {
+                    index: i,
+                    inclusion_proof: log
+                        .inclusion_proof(i, published.size)
+                        .await?
+                        .iter()
+                        .map(|h| h.to_hex())
+                        .collect(),
+                }),
+                _ => None,
+            };
+            events.push(RecordEvent {
+                event: ev.to_custody(),
+                log_entry,
+            });
+        }
+        Ok(Record {
+            repository: repo.to_owned(),
+            subject: subject.to_owned(),
+            checkpoint: published.note.to_string(),
+            events,
+        })
+    }
+}
+
 /// The earliest expiry among keys that signed what `findings` counted.
 fn expiry_of(state: &State, findings: &Findings, at: i64) -> i64 {
     let mut until = i64::MAX;
@@ -849,8 +932,10 @@ impl Registry {
         let mut details = details;
         details["from"] = json!(from);
         details["tag"] = json!(tag);
+        let also = signature_events(actor, to, m, tag, referrer.as_ref());
         let push = super::db::Push {
             refs,
+            also,
             event: AuditEvent::new(actor, action, to, &m.digest, "ok", details),
         };
         self.put_manifest(to, m, tag, referrer.as_ref(), &push)
@@ -858,6 +943,50 @@ impl Registry {
         copied.push(m.digest.clone());
         Ok(())
     }
+}
+
+/// The `sign`/`attest` events a signature push adds to the custody of
+/// the image it is about: a legacy `sha256-<hex>.sig|.att` tag, or a
+/// Sigstore bundle referrer.
+pub(crate) fn signature_events(
+    actor: &str,
+    repo: &str,
+    m: &Manifest,
+    tag: Option<&str>,
+    referrer: Option<&super::db::Referrer>,
+) -> Vec<AuditEvent> {
+    let mut out = Vec::new();
+    if !is_signature_artifact(m) {
+        return out;
+    }
+    let legacy = tag.and_then(|t| {
+        let rest = t.strip_prefix("sha256-")?;
+        let (hex, kind) = rest.split_once('.')?;
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| (format!("sha256:{hex}"), kind))
+    });
+    let about = match (legacy, referrer) {
+        (Some((d, "att")), _) => Some((d, "attest")),
+        (Some((d, "sig")), _) => Some((d, "sign")),
+        (_, Some(r))
+            if r.artifact_type
+                .starts_with("application/vnd.dev.sigstore.bundle") =>
+        {
+            Some((r.subject.clone(), "sign"))
+        }
+        _ => None,
+    };
+    if let Some((subject, action)) = about {
+        out.push(AuditEvent::new(
+            actor,
+            action,
+            repo,
+            &subject,
+            "ok",
+            json!({"signature_manifest": m.digest, "tag": tag}),
+        ));
+    }
+    out
 }
 
 /// Parses a stored key; a key that no longer parses verifies nothing.

@@ -43,6 +43,7 @@ pub(crate) fn routes() -> Router<Registry> {
         .route("/api/v1/signing/evaluate", post(evaluate))
         .route("/api/v1/promotions", post(promote))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/artifacts/{*rest}", get(custody))
 }
 
 fn bad_request(code: &'static str, m: impl Into<String>) -> OciError {
@@ -974,4 +975,31 @@ async fn promote(
         "decision": d,
     }))
     .into_response())
+}
+
+/// `GET /api/v1/artifacts/{repo}/{digest}/custody` (or
+/// `{repo}/files/{path}/custody`): the chain of custody with log proofs.
+async fn custody(
+    State(reg): State<Registry>,
+    Extension(caller): Extension<Caller>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> OciResult<Response> {
+    let bad = || {
+        not_found(
+            "NAME_INVALID",
+            "use /api/v1/artifacts/REPOSITORY/sha256:DIGEST/custody or /api/v1/artifacts/REPOSITORY/files/PATH/custody",
+        )
+    };
+    let inner = rest.strip_suffix("/custody").ok_or_else(bad)?;
+    let (repo, subject) = match inner.rfind("/sha256:") {
+        Some(i) => (&inner[..i], &inner[i + 1..]),
+        None => inner.split_once("/files/").ok_or_else(bad)?,
+    };
+    if !names::valid_repository(repo) {
+        return Err(bad());
+    }
+    authorize(&reg, &caller, &headers, repo, Level::Read).await?;
+    let record = reg.custody(repo, subject).await?;
+    Ok(axum::Json(record).into_response())
 }

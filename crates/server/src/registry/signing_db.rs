@@ -77,6 +77,20 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
+    /// The event as the custody log records it.
+    pub fn to_custody(&self) -> signet_policy::custody::Event {
+        signet_policy::custody::Event {
+            id: self.id.clone(),
+            time_ms: self.time_ms,
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            repository: self.repository.clone(),
+            subject: self.subject.clone(),
+            outcome: self.outcome.clone(),
+            details: self.details.clone(),
+        }
+    }
+
     /// An event now.
     pub fn new(
         actor: &str,
@@ -125,6 +139,24 @@ macro_rules! insert_audit {
     };
 }
 pub(super) use insert_audit;
+
+fn audit_row<R: Row>(r: &R) -> Result<AuditEvent>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(AuditEvent {
+        id: r.try_get("id")?,
+        time_ms: r.try_get("time_ms")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        repository: r.try_get("repository")?,
+        subject: r.try_get("subject")?,
+        outcome: r.try_get("outcome")?,
+        details: serde_json::from_str(&r.try_get::<String, _>("details")?)?,
+    })
+}
 
 const BUMP_EPOCH: &str = "UPDATE signing_epoch SET epoch = epoch + 1 WHERE id = 1";
 
@@ -373,19 +405,54 @@ impl Db {
             .bind(i64::from(limit))
             .fetch_all(p)
             .await?;
+            rows.iter().map(audit_row).collect()
+        })
+    }
+
+    /// Events not yet in the transparency log, oldest first.
+    pub async fn unlogged_audit(&self, limit: u32) -> Result<Vec<AuditEvent>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT id, time_ms, actor, action, repository, subject, outcome, details FROM audit_events
+                 WHERE log_index IS NULL ORDER BY time_ms, id LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(audit_row).collect()
+        })
+    }
+
+    /// Records where an event landed in the log.
+    pub async fn set_audit_index(&self, id: &str, index: u64) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("UPDATE audit_events SET log_index = $2 WHERE id = $1 AND log_index IS NULL")
+                .bind(id)
+                .bind(i64::try_from(index)?)
+                .execute(p)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The custody trail of `subject` in `repository`, oldest first, with
+    /// log indexes.
+    pub async fn custody(
+        &self,
+        repository: &str,
+        subject: &str,
+    ) -> Result<Vec<(AuditEvent, Option<i64>)>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT id, time_ms, actor, action, repository, subject, outcome, details, log_index FROM audit_events
+                 WHERE repository = $1 AND subject = $2 ORDER BY time_ms, id LIMIT 10000",
+            )
+            .bind(repository)
+            .bind(subject)
+            .fetch_all(p)
+            .await?;
             rows.iter()
-                .map(|r| {
-                    Ok(AuditEvent {
-                        id: r.try_get("id")?,
-                        time_ms: r.try_get("time_ms")?,
-                        actor: r.try_get("actor")?,
-                        action: r.try_get("action")?,
-                        repository: r.try_get("repository")?,
-                        subject: r.try_get("subject")?,
-                        outcome: r.try_get("outcome")?,
-                        details: serde_json::from_str(&r.try_get::<String, _>("details")?)?,
-                    })
-                })
+                .map(|r| Ok((audit_row(r)?, r.try_get("log_index")?)))
                 .collect()
         })
     }
