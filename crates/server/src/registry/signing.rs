@@ -297,6 +297,7 @@ impl Registry {
             });
         }
         let at = now();
+        let started = std::time::Instant::now();
         let findings = self.manifest_findings(state, repo, &m.digest, at).await?;
         let keys = state.trusted_keys();
         let mut decision = decide(
@@ -309,6 +310,7 @@ impl Registry {
             &keys,
             at,
         );
+        metrics::histogram!("signet_policy_verify_seconds").record(started.elapsed().as_secs_f64());
         // A manifest inside an index that is allowed (a signed multi-arch
         // image) is allowed with it.
         let mut via = None;
