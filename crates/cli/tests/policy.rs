@@ -871,3 +871,113 @@ fn custody_verifies_offline_and_detects_tampering() {
     );
     assert!(o.stdout.contains("by mallory"), "{}", o.stdout);
 }
+
+#[test]
+fn promotions_sign_with_server_held_keys() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = admin(&server, &data);
+    keypair(d, "dev");
+    api.register_key(d, "dev", "dev.pub", &["staging/*"]);
+    let (s, v) = api.json(
+        "POST",
+        "/api/v1/signing/server-keys",
+        &json!({"name": "promoter", "repositories": ["production/**"]}),
+    );
+    assert_eq!(s, 201, "{v}");
+    std::fs::write(d.join("promoter.pub"), v["public_key"].as_str().unwrap()).unwrap();
+    assert_eq!(v["metadata"]["server_held"], true);
+    // The key-encryption key is a 0600 file; the database holds only
+    // cosign-encrypted private keys.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(data.join("signing-kek"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let dump = sh(
+        d,
+        "python3",
+        &[
+            "-c",
+            &format!(
+                "import sqlite3; print('\\n'.join(r[0] for r in sqlite3.connect({:?}).execute('select encrypted_pem from server_keys')))",
+                data.join("registry.db").display().to_string()
+            ),
+        ],
+    );
+    assert!(
+        dump.stdout.contains("BEGIN ENCRYPTED SIGSTORE PRIVATE KEY"),
+        "{}",
+        dump.stdout
+    );
+    assert!(!dump.stdout.contains("BEGIN PRIVATE KEY"));
+    // Imports: cosign's encrypted format with its password; a wrong one is a 400.
+    let pem = std::fs::read_to_string(d.join("dev.key")).unwrap();
+    let (s, v) = api.json("POST", "/api/v1/signing/server-keys", &json!({"name": "imported", "repositories": ["x/*"], "private_key": pem, "password": "wrong"}));
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("private_key"),
+        "{v}"
+    );
+    let (s, v) = api.json(
+        "POST",
+        "/api/v1/signing/server-keys",
+        &json!({"name": "imported", "repositories": ["x/*"], "private_key": pem, "password": "pw"}),
+    );
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(
+        v["public_key"].as_str().unwrap().trim(),
+        std::fs::read_to_string(d.join("dev.pub")).unwrap().trim()
+    );
+
+    apply(
+        &api,
+        d,
+        "production",
+        "name: production\nrepositories: [\"production/**\"]\nrules:\n  - name: promoted\n    trusted_keys: [promoter]\n",
+    );
+    let (digest, _) = api.push_image("staging/app", "v1", b"to promote");
+    api.sign(d, "dev.key", &format!("staging/app@{digest}"));
+    let promote = |sign_with: Option<&str>| {
+        api.json("POST", "/api/v1/promotions", &json!({"from": "staging/app", "to": "production/app", "artifact": "v1", "sign_with": sign_with}))
+    };
+    let (s, v) = promote(None);
+    assert_eq!(s, 403, "the dev signature is not the promoter's: {v}");
+    assert_eq!(
+        api.status("HEAD", &format!("/v2/production/app/manifests/{digest}")),
+        404
+    );
+    let (s, v) = promote(Some("imported"));
+    assert_eq!(s, 403, "a server key the policy does not list: {v}");
+    let (s, v) = promote(Some("promoter"));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(api.pull("production/app", "v1").0, 200);
+    let o = api.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "promoter.pub",
+            &format!("{}/production/app:v1", api.host()),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = api.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "dev.pub",
+            &format!("{}/production/app:v1", api.host()),
+        ],
+    );
+    assert_eq!(o.code, 0, "the dev signature travelled too: {}", o.stderr);
+    let (s, v) = promote(Some("no-such-key"));
+    assert_eq!(s, 404, "{v}");
+}

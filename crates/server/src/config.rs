@@ -82,6 +82,11 @@ pub struct Config {
     /// that policies accept; without it only registered keys count.
     #[arg(long, env = "SIGNET_TRUSTED_ROOT")]
     pub trusted_root: Option<PathBuf>,
+    /// Key-encryption key for server-held signing keys (encrypted at rest
+    /// in cosign's format with it). When unset, a random one is generated
+    /// into `<data-dir>/signing-kek` (0600); replicas must share one.
+    #[arg(long, env = "SIGNET_SIGNING_KEK", hide_env_values = true)]
+    pub signing_kek: Option<String>,
     /// Unsigned artifacts in repositories an `enforce` policy protects
     /// are deleted this long after their push (seconds; 0 keeps them).
     #[arg(long, env = "SIGNET_QUARANTINE_SECS", default_value_t = 7 * 86_400)]
@@ -113,6 +118,7 @@ impl Config {
             log_checkpoint_ms: 50,
             log_max_body: 64 * 1024,
             trusted_root: None,
+            signing_kek: None,
             quarantine_secs: 7 * 86_400,
         }
     }

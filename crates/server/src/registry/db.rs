@@ -244,6 +244,10 @@ const SCHEMA: &[&str] = &[
         expires BIGINT,
         revoked BIGINT
     )",
+    "CREATE TABLE IF NOT EXISTS server_keys (
+        id TEXT PRIMARY KEY,
+        encrypted_pem TEXT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS signing_policies (
         name TEXT PRIMARY KEY,
         document TEXT NOT NULL,

@@ -129,7 +129,11 @@ impl Registry {
             max_blob: config.max_blob,
             local_root: opened.local_root,
             bearer_key,
-            signing: signing::Signing::new(root),
+            signing: signing::Signing::new(
+                root,
+                config.signing_kek.clone().map(zeroize::Zeroizing::new),
+                config.data_dir.join("signing-kek"),
+            ),
         }));
         Ok(reg)
     }

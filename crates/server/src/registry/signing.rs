@@ -104,16 +104,64 @@ pub(crate) struct Signing {
     state: Mutex<Option<Arc<State>>>,
     cache: Mutex<HashMap<(String, String), Cached>>,
     root: Option<TrustedRoot>,
+    /// The key-encryption key of server-held keys (from config, or the
+    /// file below, created on first use).
+    kek: Mutex<Option<zeroize::Zeroizing<String>>>,
+    kek_file: std::path::PathBuf,
 }
 
 impl Signing {
-    pub(crate) fn new(root: Option<TrustedRoot>) -> Self {
+    pub(crate) fn new(
+        root: Option<TrustedRoot>,
+        kek: Option<zeroize::Zeroizing<String>>,
+        kek_file: std::path::PathBuf,
+    ) -> Self {
         Self {
             log: std::sync::OnceLock::new(),
             state: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
             root,
+            kek: Mutex::new(kek),
+            kek_file,
         }
+    }
+
+    /// The key-encryption key (never logged).
+    fn kek(&self) -> Result<zeroize::Zeroizing<String>> {
+        let mut g = self
+            .kek
+            .lock()
+            .map_err(|_| anyhow::anyhow!("key-encryption key lock poisoned"))?;
+        if let Some(k) = g.as_ref() {
+            return Ok(k.clone());
+        }
+        let k = match std::fs::read_to_string(&self.kek_file) {
+            Ok(s) => zeroize::Zeroizing::new(s.trim().to_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut raw = zeroize::Zeroizing::new([0u8; 32]);
+                signet_crypto::random_bytes(raw.as_mut())?;
+                let k = zeroize::Zeroizing::new(signet_types::hex::encode(raw.as_ref()));
+                if let Some(dir) = self.kek_file.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                use std::io::Write;
+                let mut f = opts
+                    .open(&self.kek_file)
+                    .with_context(|| format!("cannot create {}", self.kek_file.display()))?;
+                f.write_all(k.as_bytes())?;
+                f.sync_all()?;
+                k
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot read {}", self.kek_file.display()));
+            }
+        };
+        *g = Some(k.clone());
+        Ok(k)
     }
 }
 
@@ -788,6 +836,122 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Encrypts a server-held private key with the key-encryption key.
+    pub(crate) fn seal_key(&self, key: &signet_crypto::PrivateKey) -> Result<String> {
+        let kek = self.signing().kek()?;
+        Ok(key.to_encrypted_pem(kek.as_bytes())?)
+    }
+
+    /// Decrypts server-held key `id`.
+    pub(crate) async fn server_signer(
+        &self,
+        id: &str,
+    ) -> Result<Option<signet_crypto::PrivateKey>> {
+        let Some(pem) = self.db().server_key(id).await? else {
+            return Ok(None);
+        };
+        let kek = self.signing().kek()?;
+        let key = tokio::task::spawn_blocking(move || {
+            signet_crypto::PrivateKey::from_pem(pem.as_bytes(), Some(kek.as_bytes()))
+        })
+        .await??;
+        Ok(Some(key))
+    }
+
+    /// The legacy `.sig` layer a server-held key makes for `digest`:
+    /// (payload, layer annotations).
+    pub(crate) fn server_signature(
+        key: &signet_crypto::PrivateKey,
+        repo: &str,
+        digest: &str,
+    ) -> Result<(Vec<u8>, std::collections::BTreeMap<String, String>)> {
+        use base64::Engine;
+        let payload = signet_oci::simple_signing::payload(repo, digest, &Default::default());
+        let message = match key.algorithm().digest() {
+            Some(alg) => {
+                signet_crypto::Message::Digest(signet_crypto::digest::Digest::of(alg, &payload))
+            }
+            None => signet_crypto::Message::Raw(&payload),
+        };
+        let sig = key.sign(&message)?;
+        let mut ann = std::collections::BTreeMap::new();
+        ann.insert(
+            legacy::SIGNATURE_ANNOTATION.to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(sig),
+        );
+        Ok((payload, ann))
+    }
+
+    /// Adds a signature layer to `digest`'s `sha256-<hex>.sig` in `repo`
+    /// (keeping the layers there), as `actor`.
+    pub(crate) async fn add_legacy_signature(
+        &self,
+        repo: &str,
+        digest: &str,
+        payload: &[u8],
+        annotations: std::collections::BTreeMap<String, String>,
+        actor: &str,
+    ) -> Result<()> {
+        let hex = names::sha256_hex(digest)
+            .context("not a sha256 digest")?
+            .to_owned();
+        let tag = format!("sha256-{hex}.sig");
+        let mut layers = match self.db().manifest(repo, &tag).await? {
+            Some(m) => legacy::parse(&m.body).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let payload_digest = self.put_small(repo, payload).await?;
+        layers.push(legacy::SigLayer {
+            media_type: legacy::SIMPLE_SIGNING.to_owned(),
+            digest: payload_digest,
+            size: payload.len() as u64,
+            annotations,
+        });
+        let config = legacy::config(&layers);
+        self.put_small(repo, &config).await?;
+        let body = legacy::manifest(&layers, &config);
+        let m = Manifest {
+            digest: format!(
+                "sha256:{}",
+                signet_types::hex::encode(signet_crypto::digest::sha256_concat(&[&body]))
+            ),
+            media_type: referrer::OCI_MANIFEST.to_owned(),
+            body,
+        };
+        let doc: Value = serde_json::from_slice(&m.body)?;
+        let refs = names::manifest_references(&doc, false)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let push = super::db::Push {
+            refs,
+            also: signature_events(actor, repo, &m, Some(&tag), None),
+            event: AuditEvent::new(actor, "push", repo, &m.digest, "ok", json!({"tag": tag})),
+        };
+        self.put_manifest(repo, &m, Some(&tag), None, &push).await
+    }
+
+    /// Stores small bytes as a blob of `repo`; their digest.
+    async fn put_small(&self, repo: &str, bytes: &[u8]) -> Result<String> {
+        let digest = format!(
+            "sha256:{}",
+            signet_types::hex::encode(signet_crypto::digest::sha256_concat(&[bytes]))
+        );
+        if self.db().repo_blob(repo, &digest).await?.is_some() {
+            return Ok(digest);
+        }
+        let id = self.start_upload(repo).await?;
+        let chunk: std::result::Result<axum::body::Bytes, std::convert::Infallible> =
+            Ok(axum::body::Bytes::copy_from_slice(bytes));
+        self.finish_upload(repo, &id, &digest, futures_util::stream::iter([chunk]))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(digest)
+    }
+}
+
 /// The earliest expiry among keys that signed what `findings` counted.
 fn expiry_of(state: &State, findings: &Findings, at: i64) -> i64 {
     let mut until = i64::MAX;
@@ -807,6 +971,7 @@ impl Registry {
     /// signature and attestation about it, blobs first and the image last,
     /// so the tag appears only once its signatures are there. The caller
     /// has checked the target's policy. Digests of the manifests copied.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn promote(
         &self,
         from: &str,
@@ -815,6 +980,7 @@ impl Registry {
         tag: Option<&str>,
         actor: &str,
         details: Value,
+        server_signature: Option<(Vec<u8>, std::collections::BTreeMap<String, String>, String)>,
     ) -> Result<Vec<String>> {
         let mut copied = Vec::new();
         let hex = names::sha256_hex(&m.digest)
@@ -864,6 +1030,12 @@ impl Registry {
                 &mut copied,
             )
             .await?;
+        }
+        // A server-held key's signature joins the copied ones before the
+        // image itself appears.
+        if let Some((payload, annotations, signer)) = server_signature {
+            self.add_legacy_signature(to, &m.digest, &payload, annotations, &signer)
+                .await?;
         }
         self.copy_manifest(from, to, m, tag, actor, "promotion", details, &mut copied)
             .await?;

@@ -30,6 +30,7 @@ pub(crate) fn routes() -> Router<Registry> {
             get(show_key).delete(delete_key),
         )
         .route("/api/v1/signing/keys/{id}/revoke", post(revoke_key))
+        .route("/api/v1/signing/server-keys", post(create_server_key))
         .route("/api/v1/signing/keys/{id}/rotate", post(rotate_key))
         .route(
             "/api/v1/signing/policies",
@@ -326,6 +327,100 @@ async fn revoke_key(
     }
     let k = reg.db().key(&k.id).await?.unwrap_or(k);
     Ok(axum::Json(key_json(&k, false)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewServerKey {
+    name: String,
+    repositories: Vec<String>,
+    /// Import this key (PEM: PKCS#8, SEC1, or cosign's encrypted format
+    /// with `password`); without it a key is generated.
+    private_key: Option<zeroize::Zeroizing<String>>,
+    password: Option<zeroize::Zeroizing<String>>,
+    /// `ecdsa-p256` (default) or `ecdsa-p384` when generating.
+    algorithm: Option<String>,
+    metadata: Option<Value>,
+    expires_at: Option<i64>,
+}
+
+/// `POST /api/v1/signing/server-keys`: a signing key the server holds
+/// (encrypted at rest with its key-encryption key) and uses for
+/// promotions; registered as a verification key under the same id.
+async fn create_server_key(
+    State(reg): State<Registry>,
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> OciResult<Response> {
+    let user = need_admin(&caller, &headers, "signing keys")?;
+    let bytes = zeroize::Zeroizing::new(read_body(body, 64 * 1024).await?.to_vec());
+    let k: NewServerKey = json_body(&bytes)?;
+    let private = match &k.private_key {
+        Some(pem) => {
+            let pem = pem.clone();
+            let pw = k.password.clone();
+            tokio::task::spawn_blocking(move || {
+                signet_crypto::PrivateKey::from_pem(
+                    pem.as_bytes(),
+                    pw.as_ref().map(|p| p.as_bytes()),
+                )
+            })
+            .await
+            .map_err(|e| OciError::internal(&e.into()))?
+            .map_err(|e| bad_request("KEY_INVALID", format!("private_key: {e}")))?
+        }
+        None => {
+            let alg = match k.algorithm.as_deref().unwrap_or("ecdsa-p256") {
+                "ecdsa-p256" => signet_crypto::KeyAlgorithm::EcdsaP256,
+                "ecdsa-p384" => signet_crypto::KeyAlgorithm::EcdsaP384,
+                other => {
+                    return Err(bad_request(
+                        "INVALID_REQUEST",
+                        format!("algorithm {other:?}: use ecdsa-p256 or ecdsa-p384"),
+                    ));
+                }
+            };
+            signet_crypto::PrivateKey::generate(alg).map_err(|e| OciError::internal(&e.into()))?
+        }
+    };
+    let mut metadata = k.metadata.unwrap_or_else(|| json!({}));
+    if let Some(m) = metadata.as_object_mut() {
+        m.insert("server_held".into(), json!(true));
+    }
+    let row = key_row(
+        NewKey {
+            name: k.name,
+            kind: "cosign".into(),
+            public_key: private.public_key().to_pem(),
+            repositories: k.repositories,
+            metadata: Some(metadata),
+            expires_at: k.expires_at,
+        },
+        &user,
+    )?;
+    let sealed = {
+        let reg = reg.clone();
+        tokio::task::spawn_blocking(move || reg.seal_key(&private))
+            .await
+            .map_err(|e| OciError::internal(&e.into()))??
+    };
+    let ev = AuditEvent::new(
+        &user,
+        "key.create",
+        "",
+        &row.id,
+        "ok",
+        json!({"name": row.name, "type": "cosign", "server_held": true, "fingerprint": row.fingerprint, "repositories": row.repositories}),
+    );
+    if !reg.db().create_server_key(&row, &sealed, &ev).await? {
+        return Err(OciError::new(
+            StatusCode::CONFLICT,
+            "KEY_EXISTS",
+            format!("a key named {} exists", row.name),
+        ));
+    }
+    Ok((StatusCode::CREATED, axum::Json(key_json(&row, true))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -879,6 +974,9 @@ struct PromotionRequest {
     artifact: String,
     /// Tag in `to` (default: the tag promoted, if a tag was given).
     tag: Option<String>,
+    /// Also sign the promoted image with this server-held key (its
+    /// signature counts toward the target's policy).
+    sign_with: Option<String>,
 }
 
 /// Copies an image with its signatures from one repository to another,
@@ -923,9 +1021,41 @@ async fn promote(
     reg.ensure_repository(&req.to, "oci").await?;
     let state = reg.current_signing_state().await?;
     let at = now();
-    let findings = reg
+    let mut findings = reg
         .manifest_findings(&state, &req.from, &m.digest, at)
         .await?;
+    let server_signature = match &req.sign_with {
+        None => None,
+        Some(name) => {
+            let row = reg
+                .db()
+                .key(name)
+                .await?
+                .ok_or_else(|| not_found("KEY_UNKNOWN", format!("no key {name}")))?;
+            let signer = reg.server_signer(&row.id).await?.ok_or_else(|| {
+                bad_request(
+                    "KEY_INVALID",
+                    format!(
+                        "key {name} is not held by the server (POST /api/v1/signing/server-keys)"
+                    ),
+                )
+            })?;
+            let (payload, ann) = Registry::server_signature(&signer, &req.to, &m.digest)?;
+            // Checked like any other signature before it counts.
+            findings.legacy_signature(
+                &format!("server key {}", row.name),
+                &m.digest,
+                &payload,
+                &ann,
+                &[signet_policy::evidence::Verifier {
+                    id: &row.id,
+                    key: signer.public_key(),
+                }],
+                None,
+            );
+            Some((payload, ann, format!("{who} (server key {})", row.name)))
+        }
+    };
     let keys = state
         .keys
         .iter()
@@ -964,7 +1094,15 @@ async fn promote(
         return Err(OciError::denied(msg));
     }
     let copied = reg
-        .promote(&req.from, &req.to, &m, tag.as_deref(), &who, details)
+        .promote(
+            &req.from,
+            &req.to,
+            &m,
+            tag.as_deref(),
+            &who,
+            details,
+            server_signature,
+        )
         .await?;
     Ok(axum::Json(json!({
         "promoted": m.digest,

@@ -244,6 +244,60 @@ impl Db {
         })
     }
 
+    /// Registers a server-held key: its verification key row and its
+    /// encrypted private key, in one transaction.
+    pub async fn create_server_key(
+        &self,
+        k: &KeyRow,
+        encrypted_pem: &str,
+        ev: &AuditEvent,
+    ) -> Result<bool> {
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(concat!(
+                "INSERT INTO signing_keys (", key_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (name) DO NOTHING"
+            ))
+            .bind(&k.id)
+            .bind(&k.name)
+            .bind(&k.kind)
+            .bind(&k.public_key)
+            .bind(&k.fingerprint)
+            .bind(serde_json::to_string(&k.repositories)?)
+            .bind(k.metadata.to_string())
+            .bind(k.created_at)
+            .bind(&k.created_by)
+            .bind(k.expires_at)
+            .bind(k.revoked_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            sqlx::query("INSERT INTO server_keys (id, encrypted_pem) VALUES ($1, $2)")
+                .bind(&k.id)
+                .bind(encrypted_pem)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+            insert_audit!(&mut *tx, ev);
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// The encrypted private key of a server-held key.
+    pub async fn server_key(&self, id: &str) -> Result<Option<String>> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query("SELECT encrypted_pem FROM server_keys WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| Ok(r.try_get("encrypted_pem")?)).transpose()
+        })
+    }
+
     /// Every registered key, oldest first.
     pub async fn keys(&self) -> Result<Vec<KeyRow>> {
         on_pool!(&self.pool, p => {
@@ -277,11 +331,17 @@ impl Db {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected(),
-                None => sqlx::query("DELETE FROM signing_keys WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected(),
+                None => {
+                    sqlx::query("DELETE FROM server_keys WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("DELETE FROM signing_keys WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                }
             };
             if n == 0 {
                 return Ok(false);
