@@ -981,3 +981,96 @@ fn promotions_sign_with_server_held_keys() {
     let (s, v) = promote(Some("no-such-key"));
     assert_eq!(s, 404, "{v}");
 }
+
+#[test]
+fn racing_pulls_see_only_verified_images() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = std::sync::Arc::new(admin(&server, &data));
+    keypair(d, "trusted");
+    keypair(d, "stranger");
+    api.register_key(d, "release", "trusted.pub", &["production/**"]);
+    apply(&api, d, "production", PRODUCTION);
+    let (digest, _) = api.push_image("production/app", "v1", b"raced");
+    // Pullers hammer the image while signatures come and go; each records
+    // (when it asked, status).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let start = std::time::Instant::now();
+    let pullers: Vec<_> = (0..4)
+        .map(|_| {
+            let (api, stop, digest) = (api.clone(), stop.clone(), digest.clone());
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let asked = start.elapsed();
+                    let s = api.pull("production/app", &digest).0;
+                    seen.push((asked, start.elapsed(), s));
+                }
+                seen
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    api.sign(d, "stranger.key", &format!("production/app@{digest}"));
+    let trusted_from = start.elapsed();
+    api.sign(d, "trusted.key", &format!("production/app@{digest}"));
+    let trusted_done = start.elapsed();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let hex = digest.trim_start_matches("sha256:");
+    // `signet sign` wrote both layouts: the legacy tag and a bundle referrer.
+    let (_, refs) = api.json(
+        "GET",
+        &format!("/v2/production/app/referrers/{digest}"),
+        &Value::Null,
+    );
+    let referrers: Vec<String> = refs["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["digest"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(referrers.len(), 2, "{refs}");
+    let removing = start.elapsed();
+    assert_eq!(
+        api.status(
+            "DELETE",
+            &format!("/v2/production/app/manifests/sha256-{hex}.sig")
+        ),
+        202
+    );
+    for r in &referrers {
+        assert_eq!(
+            api.status("DELETE", &format!("/v2/production/app/manifests/{r}")),
+            202
+        );
+    }
+    let removed = start.elapsed();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen: Vec<_> = pullers
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    assert!(seen.len() > 40, "too few pulls: {}", seen.len());
+    for (asked, answered, s) in &seen {
+        // Before the trusted signature existed: refused.
+        if *answered < trusted_from {
+            assert_eq!(*s, 403, "allowed at {asked:?} before a trusted signature");
+        }
+        // Between the trusted signature and its removal: allowed.
+        if *asked > trusted_done && *answered < removing {
+            assert_eq!(*s, 200, "refused at {asked:?} with a trusted signature");
+        }
+        // After the removal: refused again, cached decisions or not.
+        if *asked > removed {
+            assert_eq!(
+                *s, 403,
+                "allowed at {asked:?} after the signature was deleted"
+            );
+        }
+    }
+    assert!(seen.iter().any(|(a, _, s)| *a > trusted_done && *s == 200));
+    assert!(seen.iter().any(|(a, _, s)| *a > removed && *s == 403));
+}
