@@ -398,6 +398,17 @@ fn enforcement_end_to_end() {
         403
     );
 
+    let catalog = |who: &Api| {
+        let (s, v) = who.json("GET", "/v2/_catalog", &Value::Null);
+        assert_eq!(s, 200, "{v}");
+        v["repositories"].to_string()
+    };
+    assert!(
+        !catalog(&reader).contains("\"production/app\""),
+        "a repository of quarantined images is listed"
+    );
+    assert!(catalog(&reader).contains("\"scratch/app\""));
+
     // 2. Signed with a key the server does not trust: still refused.
     api.sign(d, "stranger.key", &format!("production/app@{digest}"));
     let (s, body) = api.pull("production/app", &digest);
@@ -421,6 +432,7 @@ fn enforcement_end_to_end() {
         200
     );
     assert!(api.tags("production/app").contains(&"v1".to_owned()));
+    assert!(catalog(&reader).contains("\"production/app\""));
     let o = api.signet(
         d,
         &[

@@ -943,6 +943,15 @@ async fn catalog(
     let next = (repos.len() == n as usize && n > 0)
         .then(|| repos.last().cloned())
         .flatten();
+    // A protected repository whose every tag is quarantined is not listed.
+    let who = actor(&caller);
+    let mut listed = Vec::with_capacity(repos.len());
+    for name in repos {
+        if reg.has_visible_tag(&name, &who).await? {
+            listed.push(name);
+        }
+    }
+    let repos = listed;
     let mut r = axum::Json(json!({"repositories": repos})).into_response();
     if let Some(last) = next {
         r = with_headers(

@@ -406,6 +406,27 @@ impl Registry {
         Ok(v)
     }
 
+    /// Whether `repo` shows anything in a catalog: unprotected, or some tag
+    /// (of the first thousand) may be read.
+    pub async fn has_visible_tag(&self, repo: &str, actor: &str) -> Result<bool> {
+        let state = self.current_signing_state().await?;
+        if state.covering(repo).is_empty() {
+            return Ok(true);
+        }
+        for t in self.db().tags(repo, None, 1000).await? {
+            if t.starts_with("sha256-") {
+                continue; // signatures, attestations, fallback indexes
+            }
+            let (m, epoch) = self.db().manifest_with_epoch(repo, &t).await?;
+            if let Some(m) = m
+                && self.gate_manifest(repo, &m, epoch, actor).await?.allowed
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// May blob `digest` be read from `repo`? In a protected repository,
     /// only when a manifest there that references it may be.
     pub async fn gate_blob(&self, repo: &str, digest: &str, actor: &str) -> Result<Verdict> {
