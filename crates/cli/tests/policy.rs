@@ -1086,3 +1086,103 @@ fn racing_pulls_see_only_verified_images() {
     assert!(seen.iter().any(|(a, _, s)| *a > trusted_done && *s == 200));
     assert!(seen.iter().any(|(a, _, s)| *a > removed && *s == 403));
 }
+
+#[test]
+fn x509_keys_sign_files_under_an_x509_rule() {
+    if peer("openssl").is_none() {
+        return signet_testkit::missing("openssl for the x509 key test");
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = admin(&server, &data);
+    for args in [
+        vec![
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "x.key",
+        ],
+        vec![
+            "req",
+            "-new",
+            "-x509",
+            "-key",
+            "x.key",
+            "-subj",
+            "/CN=release",
+            "-days",
+            "30",
+            "-out",
+            "x.crt",
+        ],
+    ] {
+        let o = sh(d, "openssl", &args);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    std::fs::write(d.join("tool.zst"), b"a tool").unwrap();
+    let o = run(signet(d).args([
+        "sign-blob",
+        "--key",
+        "x.key",
+        "--output-signature",
+        "tool.zst.sig.bin",
+        "tool.zst",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    apply(
+        &api,
+        d,
+        "certified",
+        "name: certified\nrepositories: [\"certified/**\"]\nrules:\n  - name: x509\n    signature_type: x509\n",
+    );
+    for (path, file) in [
+        ("tool.zst", "tool.zst"),
+        ("tool.zst.sig.bin", "tool.zst.sig.bin"),
+    ] {
+        let s = api
+            .req(
+                "PUT",
+                &format!("/api/v1/repositories/certified/tools/files/{path}"),
+            )
+            .body(std::fs::read(d.join(file)).unwrap())
+            .send()
+            .unwrap()
+            .status();
+        assert_eq!(s, 201);
+    }
+    let get = || api.status("GET", "/api/v1/repositories/certified/tools/files/tool.zst");
+    assert_eq!(get(), 403, "no key registered yet");
+    // The same key uploaded as a cosign key does not satisfy an x509 rule.
+    let pubkey = sh(d, "openssl", &["pkey", "-in", "x.key", "-pubout"]).stdout;
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "plain", "type": "cosign", "public_key": pubkey, "repositories": ["certified/**"]}));
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(get(), 403, "a cosign key under an x509 rule");
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "cert", "type": "x509", "public_key": "-----BEGIN CERTIFICATE-----\nnot a cert\n-----END CERTIFICATE-----\n", "repositories": ["certified/**"]}));
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("X.509"),
+        "{v}"
+    );
+    let cert = std::fs::read_to_string(d.join("x.crt")).unwrap();
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "cert", "type": "x509", "public_key": cert, "repositories": ["certified/**"]}));
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["type"], "x509");
+    assert_eq!(get(), 200);
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "pgp", "type": "gpg", "public_key": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n-----END PGP PUBLIC KEY BLOCK-----\n", "repositories": ["**"]}));
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("OpenPGP"),
+        "{v}"
+    );
+}

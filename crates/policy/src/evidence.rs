@@ -247,23 +247,34 @@ impl Findings {
             .copied()
             .filter(|k| k.key.algorithm().digest() == Some(DigestAlgorithm::Sha256))
             .collect();
-        let mut found = None;
+        // Every registered key that verifies it is a signer (one key
+        // material may be registered twice, say as cosign and as x509).
         let empty = empty_root();
-        for k in &usable {
-            let r = vb::verify(
-                &bundle,
-                vb::Artifact::Digest(&d),
-                vb::Policy::Key(k.key),
-                root.unwrap_or(&empty),
-                key_options(),
+        let found: Vec<Verifier<'_>> = usable
+            .iter()
+            .copied()
+            .filter(|k| {
+                vb::verify(
+                    &bundle,
+                    vb::Artifact::Digest(&d),
+                    vb::Policy::Key(k.key),
+                    root.unwrap_or(&empty),
+                    key_options(),
+                )
+                .is_ok()
+            })
+            .collect();
+        if found.is_empty() {
+            return self.fail(
+                source,
+                format!(
+                    "the signature verifies with none of the {} registered keys for this repository",
+                    usable.len()
+                ),
             );
-            if r.is_ok() {
-                found = Some(*k);
-                break;
-            }
         }
-        match found {
-            Some(k) => self.pass(
+        for k in found {
+            self.pass(
                 source,
                 Evidence {
                     claim: Claim::Signature {
@@ -277,14 +288,7 @@ impl Findings {
                 },
                 format!("signature verified with key {}", k.id),
                 None,
-            ),
-            None => self.fail(
-                source,
-                format!(
-                    "the signature verifies with none of the {} registered keys for this repository",
-                    usable.len()
-                ),
-            ),
+            );
         }
     }
 
@@ -302,7 +306,7 @@ impl Findings {
         };
         let keyless = bundle.verification_material.public_key.is_none();
         let mut failures = Vec::new();
-        let mut ok = None;
+        let mut oks = Vec::new();
         if keyless {
             let Some(root) = root else {
                 return self.fail(
@@ -330,7 +334,7 @@ impl Findings {
                 root,
                 Options::default(),
             ) {
-                Ok(v) => ok = Some((None, v)),
+                Ok(v) => oks.push((None, v)),
                 Err(e) => failures.push(e.to_string()),
             }
         } else {
@@ -354,15 +358,12 @@ impl Findings {
                     root.unwrap_or(&empty),
                     key_options(),
                 ) {
-                    Ok(v) => {
-                        ok = Some((Some(*k), v));
-                        break;
-                    }
+                    Ok(v) => oks.push((Some(*k), v)),
                     Err(e) => failures.push(e.to_string()),
                 }
             }
         }
-        let Some((key, v)) = ok else {
+        if oks.is_empty() {
             failures.sort();
             failures.dedup();
             return self.fail(
@@ -379,7 +380,15 @@ impl Findings {
                     )
                 },
             );
-        };
+        }
+        for (key, v) in oks {
+            self.record(source, subject, key, &v);
+        }
+    }
+
+    /// Records what a verified bundle says, signed by `key` (or by the
+    /// certificate `v` names).
+    fn record(&mut self, source: &str, subject: &str, key: Option<Verifier<'_>>, v: &vb::Verified) {
         // What it says: a signature, or an attestation of some predicate.
         let claim = match &v.payload {
             None => Claim::Signature {
