@@ -1186,3 +1186,123 @@ fn x509_keys_sign_files_under_an_x509_rule() {
         "{v}"
     );
 }
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn keyless_rules_match_certificate_identities() {
+    use signet_testkit::fulcio::{TestCa, pem};
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let data = d.join("srv");
+    let port = free_port();
+    // First start: learn the server's log key for the trusted root.
+    let server = Server::start(&data, port);
+    let o = run(signet(d).args([
+        "trusted-root",
+        "create",
+        "--tlog-url",
+        &server.url,
+        "-o",
+        "log.json",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    drop(server);
+    let ca = TestCa::new();
+    let mut root: Value =
+        serde_json::from_slice(&std::fs::read(d.join("log.json")).unwrap()).unwrap();
+    ca.add_to(&mut root);
+    std::fs::write(d.join("root.json"), serde_json::to_vec(&root).unwrap()).unwrap();
+    let server = Server::start_with(
+        &data,
+        port,
+        &[(
+            "SIGNET_TRUSTED_ROOT".into(),
+            d.join("root.json").display().to_string(),
+        )],
+    );
+    let api = admin(&server, &data);
+    apply(
+        &api,
+        d,
+        "keyless",
+        "name: keyless\nrepositories: [\"production/**\"]\nrules:\n  - name: release-bot\n    key_requirements:\n      - type: keyless\n        certificate_identity: \"*@acme.example\"\n        certificate_oidc_issuer: https://accounts.google.com\n",
+    );
+    let sign_as = |who: &str, image: &str| {
+        keypair(d, who);
+        let key = signet_crypto::PublicKey::from_pem(
+            &std::fs::read(d.join(format!("{who}.pub"))).unwrap(),
+        )
+        .unwrap();
+        let identity = format!(
+            "{who}@{}",
+            if who == "eve" {
+                "evil.example"
+            } else {
+                "acme.example"
+            }
+        );
+        let leaf = ca.issue(
+            key.spki_der(),
+            &identity,
+            "https://accounts.google.com",
+            unix_now() - 60,
+            unix_now() + 600,
+            true,
+        );
+        std::fs::write(d.join(format!("{who}.crt")), pem(&leaf)).unwrap();
+        let chain: String = ca.chain().iter().map(|c| pem(c)).collect();
+        std::fs::write(d.join("chain.pem"), chain).unwrap();
+        let o = api.signet(
+            d,
+            &[
+                "sign",
+                "--key",
+                &format!("{who}.key"),
+                "--certificate",
+                &format!("{who}.crt"),
+                "--certificate-chain",
+                "chain.pem",
+                "--tlog-url",
+                &api.url,
+                &format!("{}/{image}", api.host()),
+            ],
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    };
+    let (good, _) = api.push_image("production/app", "v1", b"keyless good");
+    let (bad, _) = api.push_image("production/app", "v2", b"keyless bad");
+    assert_eq!(api.pull("production/app", &good).0, 403);
+    sign_as("releasebot", &format!("production/app@{good}"));
+    sign_as("eve", &format!("production/app@{bad}"));
+    let (s, body) = api.pull("production/app", &good);
+    assert_eq!(s, 200, "{body}");
+    let (s, body) = api.pull("production/app", &bad);
+    assert_eq!(s, 403);
+    assert!(body.contains("eve@evil.example"), "{body}");
+    let (s, v) = api.json(
+        "POST",
+        "/api/v1/signing/verify",
+        &json!({"artifact": {"repository": "production/app", "digest": good}}),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["signer"]["identity"], "releasebot@acme.example");
+    assert!(
+        v["signer"]["timestamp"].as_i64().is_some(),
+        "the log's time: {v}"
+    );
+    assert!(
+        v["certificate"]["valid_to"].as_i64().unwrap()
+            > v["certificate"]["valid_from"].as_i64().unwrap()
+    );
+    assert!(
+        v["certificate"]["issuer"].as_str().unwrap().len() > 3,
+        "{v}"
+    );
+}
