@@ -228,7 +228,7 @@ async fn create_key(
         "ok",
         json!({"name": row.name, "type": row.kind, "fingerprint": row.fingerprint, "repositories": row.repositories}),
     );
-    if !reg.db().create_key(&row, None, &ev).await? {
+    if !reg.db().create_key(&row, None, None, &ev).await? {
         return Err(OciError::new(
             StatusCode::CONFLICT,
             "KEY_EXISTS",
@@ -264,12 +264,28 @@ async fn show_key(
     headers: HeaderMap,
 ) -> OciResult<Response> {
     need_user(&caller, &headers)?;
-    let k = reg
-        .db()
-        .key(&id)
-        .await?
-        .ok_or_else(|| not_found("KEY_UNKNOWN", format!("no key {id}")))?;
+    let k = find_key(&reg, &id).await?;
     Ok(axum::Json(key_json(&k, true)).into_response())
+}
+
+/// A key by id or name, or 404.
+async fn find_key(reg: &Registry, id: &str) -> OciResult<KeyRow> {
+    reg.db()
+        .key(id)
+        .await?
+        .ok_or_else(|| not_found("KEY_UNKNOWN", format!("no key {id}")))
+}
+
+/// The audit event of a change to key `k`.
+fn key_event(user: &str, action: &str, k: &KeyRow) -> AuditEvent {
+    AuditEvent::new(
+        user,
+        action,
+        "",
+        &k.id,
+        "ok",
+        json!({"name": k.name, "fingerprint": k.fingerprint}),
+    )
 }
 
 async fn delete_key(
@@ -279,19 +295,8 @@ async fn delete_key(
     headers: HeaderMap,
 ) -> OciResult<Response> {
     let user = need_admin(&caller, &headers, "signing keys")?;
-    let k = reg
-        .db()
-        .key(&id)
-        .await?
-        .ok_or_else(|| not_found("KEY_UNKNOWN", format!("no key {id}")))?;
-    let ev = AuditEvent::new(
-        &user,
-        "key.delete",
-        "",
-        &k.id,
-        "ok",
-        json!({"name": k.name, "fingerprint": k.fingerprint}),
-    );
+    let k = find_key(&reg, &id).await?;
+    let ev = key_event(&user, "key.delete", &k);
     if !reg.db().retire_key(&k.id, None, &ev).await? {
         return Err(not_found("KEY_UNKNOWN", format!("no key {id}")));
     }
@@ -305,19 +310,8 @@ async fn revoke_key(
     headers: HeaderMap,
 ) -> OciResult<Response> {
     let user = need_admin(&caller, &headers, "signing keys")?;
-    let k = reg
-        .db()
-        .key(&id)
-        .await?
-        .ok_or_else(|| not_found("KEY_UNKNOWN", format!("no key {id}")))?;
-    let ev = AuditEvent::new(
-        &user,
-        "key.revoke",
-        "",
-        &k.id,
-        "ok",
-        json!({"name": k.name, "fingerprint": k.fingerprint}),
-    );
+    let k = find_key(&reg, &id).await?;
+    let ev = key_event(&user, "key.revoke", &k);
     if !reg.db().retire_key(&k.id, Some(now()), &ev).await? {
         return Err(OciError::new(
             StatusCode::CONFLICT,
@@ -413,7 +407,7 @@ async fn create_server_key(
         "ok",
         json!({"name": row.name, "type": "cosign", "server_held": true, "fingerprint": row.fingerprint, "repositories": row.repositories}),
     );
-    if !reg.db().create_server_key(&row, &sealed, &ev).await? {
+    if !reg.db().create_key(&row, None, Some(&sealed), &ev).await? {
         return Err(OciError::new(
             StatusCode::CONFLICT,
             "KEY_EXISTS",
@@ -442,11 +436,7 @@ async fn rotate_key(
 ) -> OciResult<Response> {
     let user = need_admin(&caller, &headers, "signing keys")?;
     let r: Rotation = json_body(&read_body(body, 64 * 1024).await?)?;
-    let old = reg
-        .db()
-        .key(&id)
-        .await?
-        .ok_or_else(|| not_found("KEY_UNKNOWN", format!("no key {id}")))?;
+    let old = find_key(&reg, &id).await?;
     if old.revoked_at.is_some() {
         return Err(OciError::new(
             StatusCode::CONFLICT,
@@ -489,7 +479,7 @@ async fn rotate_key(
     );
     if !reg
         .db()
-        .create_key(&row, Some((&old.id, until)), &ev)
+        .create_key(&row, Some((&old.id, until)), None, &ev)
         .await?
     {
         return Err(OciError::new(

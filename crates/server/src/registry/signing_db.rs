@@ -200,11 +200,13 @@ impl Db {
     }
 
     /// Registers a key; false when the name is taken. With `expire_old`,
-    /// also sets that key's expiry (a rotation), in the same transaction.
+    /// also sets that key's expiry (a rotation); with `sealed`, stores the
+    /// encrypted private key of a server-held key; all in one transaction.
     pub async fn create_key(
         &self,
         k: &KeyRow,
         expire_old: Option<(&str, i64)>,
+        sealed: Option<&str>,
         ev: &AuditEvent,
     ) -> Result<bool> {
         on_pool!(&self.pool, p => {
@@ -229,6 +231,13 @@ impl Db {
             .rows_affected();
             if n == 0 {
                 return Ok(false);
+            }
+            if let Some(pem) = sealed {
+                sqlx::query("INSERT INTO server_keys (id, encrypted_pem) VALUES ($1, $2)")
+                    .bind(&k.id)
+                    .bind(pem)
+                    .execute(&mut *tx)
+                    .await?;
             }
             if let Some((old, at)) = expire_old {
                 sqlx::query("UPDATE signing_keys SET expires = $2 WHERE id = $1 AND (expires IS NULL OR expires > $2)")
@@ -237,49 +246,6 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
-            insert_audit!(&mut *tx, ev);
-            tx.commit().await?;
-            Ok(true)
-        })
-    }
-
-    /// Registers a server-held key: its verification key row and its
-    /// encrypted private key, in one transaction.
-    pub async fn create_server_key(
-        &self,
-        k: &KeyRow,
-        encrypted_pem: &str,
-        ev: &AuditEvent,
-    ) -> Result<bool> {
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query(concat!(
-                "INSERT INTO signing_keys (", key_columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                 ON CONFLICT (name) DO NOTHING"
-            ))
-            .bind(&k.id)
-            .bind(&k.name)
-            .bind(&k.kind)
-            .bind(&k.public_key)
-            .bind(&k.fingerprint)
-            .bind(serde_json::to_string(&k.repositories)?)
-            .bind(k.metadata.to_string())
-            .bind(k.created_at)
-            .bind(&k.created_by)
-            .bind(k.expires_at)
-            .bind(k.revoked_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
-            sqlx::query("INSERT INTO server_keys (id, encrypted_pem) VALUES ($1, $2)")
-                .bind(&k.id)
-                .bind(encrypted_pem)
-                .execute(&mut *tx)
-                .await?;
             sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
             insert_audit!(&mut *tx, ev);
             tx.commit().await?;
