@@ -137,7 +137,9 @@ pub(crate) fn open_private_pem(pem: &[u8], what: &str) -> Result<PrivateKey> {
 pub(crate) fn load_signer(key: &str) -> Result<Signer> {
     let keyref = KeyRef::parse(key)?;
     if let KeyRef::Pkcs11(uri) = &keyref {
-        return Ok(Signer::Hsm(pkcs11::HsmKey::open(uri)?));
+        return Ok(Signer::Hsm(pkcs11::HsmKey::open(&pkcs11::prepare(
+            uri, true,
+        )?)?));
     }
     let pem = keyref.material()?;
     open_private_pem(&pem, &keyref.describe()).map(Signer::Local)
@@ -148,7 +150,7 @@ pub(crate) fn load_signer(key: &str) -> Result<Signer> {
 pub(crate) fn load_verifier(key: &str) -> Result<PublicKey> {
     let keyref = KeyRef::parse(key)?;
     if let KeyRef::Pkcs11(uri) = &keyref {
-        return pkcs11::HsmKey::open_public(uri);
+        return pkcs11::HsmKey::open_public(&pkcs11::prepare(uri, false)?);
     }
     let what = keyref.describe();
     let bytes = keyref.material()?;

@@ -1306,3 +1306,138 @@ fn keyless_rules_match_certificate_identities() {
         "{v}"
     );
 }
+
+#[test]
+fn promotions_sign_with_an_hsm_key() {
+    let module = [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
+    let (Some(module), Some(_), Some(_)) = (module, peer("softhsm2-util"), peer("pkcs11-tool"))
+    else {
+        return signet_testkit::missing("SoftHSM2 and pkcs11-tool (apt softhsm2 opensc)");
+    };
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::create_dir(d.join("tokens")).unwrap();
+    let conf = d.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\n",
+            d.join("tokens").display()
+        ),
+    )
+    .unwrap();
+    let hsm = |program: &str, args: &[&str]| {
+        let o = std::process::Command::new(program)
+            .current_dir(d)
+            .env("SOFTHSM2_CONF", &conf)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    hsm(
+        "softhsm2-util",
+        &[
+            "--init-token",
+            "--free",
+            "--label",
+            "signet",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "12345678",
+        ],
+    );
+    hsm(
+        "pkcs11-tool",
+        &[
+            "--module",
+            module,
+            "--token-label",
+            "signet",
+            "--login",
+            "--pin",
+            "1234",
+            "--keypairgen",
+            "--key-type",
+            "EC:prime256v1",
+            "--label",
+            "promoter",
+            "--id",
+            "01",
+        ],
+    );
+    let data = d.join("srv");
+    let server = Server::start_with(
+        &data,
+        free_port(),
+        &[
+            ("SOFTHSM2_CONF".into(), conf.display().to_string()),
+            ("SIGNET_PKCS11_MODULE_PATH".into(), module.into()),
+            ("SIGNET_PKCS11_PIN".into(), "1234".into()),
+        ],
+    );
+    let api = admin(&server, &data);
+    let uri = "pkcs11:token=signet;object=promoter";
+    let (s, v) = api.json("POST", "/api/v1/signing/server-keys", &json!({"name": "hsm", "repositories": ["production/**"], "pkcs11_uri": format!("{uri}?pin-value=1234")}));
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pin-value"),
+        "{v}"
+    );
+    let (s, v) = api.json("POST", "/api/v1/signing/server-keys", &json!({"name": "hsm", "repositories": ["production/**"], "pkcs11_uri": "pkcs11:token=signet;object=nothing"}));
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = api.json(
+        "POST",
+        "/api/v1/signing/server-keys",
+        &json!({"name": "hsm", "repositories": ["production/**"], "pkcs11_uri": uri}),
+    );
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["metadata"]["hsm"], true);
+    std::fs::write(d.join("hsm.pub"), v["public_key"].as_str().unwrap()).unwrap();
+    // The token's key, as the CLI reads it.
+    let o = run(signet(d).env("SOFTHSM2_CONF", &conf).args([
+        "public-key",
+        "--key",
+        &format!("{uri}?module-path={module}"),
+        "--output-file",
+        "cli.pub",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.join("cli.pub")).unwrap().trim(),
+        v["public_key"].as_str().unwrap().trim()
+    );
+    apply(
+        &api,
+        d,
+        "production",
+        "name: production\nrepositories: [\"production/**\"]\nrules:\n  - name: promoted\n    trusted_keys: [hsm]\n",
+    );
+    let (digest, _) = api.push_image("staging/app", "v1", b"through the hsm");
+    let (s, v) = api.json("POST", "/api/v1/promotions", &json!({"from": "staging/app", "to": "production/app", "artifact": "v1", "sign_with": "hsm"}));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(api.pull("production/app", &digest).0, 200);
+    let o = api.signet(
+        d,
+        &[
+            "verify",
+            "--key",
+            "hsm.pub",
+            &format!("{}/production/app@{digest}", api.host()),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+}

@@ -87,6 +87,13 @@ pub struct Config {
     /// into `<data-dir>/signing-kek` (0600); replicas must share one.
     #[arg(long, env = "SIGNET_SIGNING_KEK", hide_env_values = true)]
     pub signing_kek: Option<String>,
+    /// PKCS#11 module for server-held keys in an HSM (when their URI
+    /// names none).
+    #[arg(long, env = "SIGNET_PKCS11_MODULE_PATH")]
+    pub pkcs11_module: Option<String>,
+    /// PIN of that HSM (when the key's URI has no pin-source).
+    #[arg(long, env = "SIGNET_PKCS11_PIN", hide_env_values = true)]
+    pub pkcs11_pin: Option<String>,
     /// Unsigned artifacts in repositories an `enforce` policy protects
     /// are deleted this long after their push (seconds; 0 keeps them).
     #[arg(long, env = "SIGNET_QUARANTINE_SECS", default_value_t = 7 * 86_400)]
@@ -119,6 +126,8 @@ impl Config {
             log_max_body: 64 * 1024,
             trusted_root: None,
             signing_kek: None,
+            pkcs11_module: None,
+            pkcs11_pin: None,
             quarantine_secs: 7 * 86_400,
         }
     }

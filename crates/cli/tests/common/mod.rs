@@ -132,7 +132,11 @@ impl Server {
             .env("SIGNET_LOG_CHECKPOINT_MS", "100")
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(if std::env::var_os("SIGNET_TEST_SERVER_STDERR").is_some() {
+                std::process::Stdio::inherit()
+            } else {
+                std::process::Stdio::null()
+            })
             .spawn()
             .unwrap();
         let url = format!("http://127.0.0.1:{port}");

@@ -246,7 +246,8 @@ const SCHEMA: &[&str] = &[
     )",
     "CREATE TABLE IF NOT EXISTS server_keys (
         id TEXT PRIMARY KEY,
-        encrypted_pem TEXT NOT NULL
+        encrypted_pem TEXT,
+        pkcs11_uri TEXT
     )",
     "CREATE TABLE IF NOT EXISTS signing_policies (
         name TEXT PRIMARY KEY,

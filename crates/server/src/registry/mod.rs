@@ -133,6 +133,10 @@ impl Registry {
                 root,
                 config.signing_kek.clone().map(zeroize::Zeroizing::new),
                 config.data_dir.join("signing-kek"),
+                (
+                    config.pkcs11_module.clone(),
+                    config.pkcs11_pin.clone().map(zeroize::Zeroizing::new),
+                ),
             ),
         }));
         Ok(reg)

@@ -108,6 +108,8 @@ pub(crate) struct Signing {
     /// file below, created on first use).
     kek: Mutex<Option<zeroize::Zeroizing<String>>>,
     kek_file: std::path::PathBuf,
+    pkcs11_module: Option<String>,
+    pkcs11_pin: Option<zeroize::Zeroizing<String>>,
 }
 
 impl Signing {
@@ -115,6 +117,7 @@ impl Signing {
         root: Option<TrustedRoot>,
         kek: Option<zeroize::Zeroizing<String>>,
         kek_file: std::path::PathBuf,
+        pkcs11: (Option<String>, Option<zeroize::Zeroizing<String>>),
     ) -> Self {
         Self {
             log: std::sync::OnceLock::new(),
@@ -123,6 +126,8 @@ impl Signing {
             root,
             kek: Mutex::new(kek),
             kek_file,
+            pkcs11_module: pkcs11.0,
+            pkcs11_pin: pkcs11.1,
         }
     }
 
@@ -864,44 +869,64 @@ impl Registry {
         Ok(key.to_encrypted_pem(kek.as_bytes())?)
     }
 
-    /// Decrypts server-held key `id`.
-    pub(crate) async fn server_signer(
-        &self,
-        id: &str,
-    ) -> Result<Option<signet_crypto::PrivateKey>> {
-        let Some(pem) = self.db().server_key(id).await? else {
-            return Ok(None);
-        };
-        let kek = self.signing().kek()?;
-        let key = tokio::task::spawn_blocking(move || {
-            signet_crypto::PrivateKey::from_pem(pem.as_bytes(), Some(kek.as_bytes()))
-        })
-        .await??;
-        Ok(Some(key))
+    /// A `pkcs11:` URI of a server-held key with the configured module
+    /// and PIN filled in where it names none.
+    pub(crate) fn pkcs11_uri(&self, raw: &str) -> Result<signet_pkcs11::Uri> {
+        let mut uri = signet_pkcs11::Uri::parse(raw)?;
+        if !uri.has_module()
+            && let Some(m) = &self.signing().pkcs11_module
+        {
+            uri.set_module(m.clone());
+        }
+        if !uri.has_pin()
+            && let Some(p) = &self.signing().pkcs11_pin
+        {
+            uri.set_pin(p.clone());
+        }
+        Ok(uri)
     }
 
-    /// The legacy `.sig` layer a server-held key makes for `digest`:
-    /// (payload, layer annotations).
-    pub(crate) fn server_signature(
-        key: &signet_crypto::PrivateKey,
+    /// Signs what `digest`'s legacy `.sig` layer needs with server-held key
+    /// `id` (sealed in the database, or in an HSM): `(payload, layer
+    /// annotations)`, or `None` when `id` is not server-held.
+    pub(crate) async fn server_signature(
+        &self,
+        id: &str,
         repo: &str,
         digest: &str,
-    ) -> Result<(Vec<u8>, std::collections::BTreeMap<String, String>)> {
+    ) -> Result<Option<(Vec<u8>, std::collections::BTreeMap<String, String>)>> {
         use base64::Engine;
-        let payload = signet_oci::simple_signing::payload(repo, digest, &Default::default());
-        let message = match key.algorithm().digest() {
-            Some(alg) => {
-                signet_crypto::Message::Digest(signet_crypto::digest::Digest::of(alg, &payload))
-            }
-            None => signet_crypto::Message::Raw(&payload),
+        let Some(held) = self.db().server_key(id).await? else {
+            return Ok(None);
         };
-        let sig = key.sign(&message)?;
+        let payload = signet_oci::simple_signing::payload(repo, digest, &Default::default());
+        let sig = match held {
+            super::signing_db::Held::Sealed(pem) => {
+                let kek = self.signing().kek()?;
+                let payload = payload.clone();
+                tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+                    let key =
+                        signet_crypto::PrivateKey::from_pem(pem.as_bytes(), Some(kek.as_bytes()))?;
+                    Ok(key.sign(&message_for(key.public_key(), &payload))?)
+                })
+                .await??
+            }
+            super::signing_db::Held::Pkcs11(raw) => {
+                let uri = self.pkcs11_uri(&raw)?;
+                let payload = payload.clone();
+                tokio::task::spawn_blocking(move || -> Result<Vec<u8>> {
+                    let key = signet_pkcs11::HsmKey::open(&uri)?;
+                    key.sign(&message_for(key.public_key(), &payload))
+                })
+                .await??
+            }
+        };
         let mut ann = std::collections::BTreeMap::new();
         ann.insert(
             legacy::SIGNATURE_ANNOTATION.to_owned(),
             base64::engine::general_purpose::STANDARD.encode(sig),
         );
-        Ok((payload, ann))
+        Ok(Some((payload, ann)))
     }
 
     /// Adds a signature layer to `digest`'s `sha256-<hex>.sig` in `repo`
@@ -1182,6 +1207,14 @@ pub(crate) fn signature_events(
         ));
     }
     out
+}
+
+/// What `key` signs for `bytes`: their digest, or (Ed25519) the bytes.
+fn message_for<'a>(key: &PublicKey, bytes: &'a [u8]) -> signet_crypto::Message<'a> {
+    match key.algorithm().digest() {
+        Some(alg) => signet_crypto::Message::Digest(signet_crypto::digest::Digest::of(alg, bytes)),
+        None => signet_crypto::Message::Raw(bytes),
+    }
 }
 
 /// Parses a stored key; a key that no longer parses verifies nothing.

@@ -19,7 +19,7 @@ use super::access::Level;
 use super::api::{OciError, OciResult, actor, authorize};
 use super::auth::{Caller, now};
 use super::signing::{is_signature_artifact, parse_public_key};
-use super::signing_db::{AuditEvent, KeyRow};
+use super::signing_db::{AuditEvent, Held, KeyRow};
 use super::{Registry, names};
 
 pub(crate) fn routes() -> Router<Registry> {
@@ -332,6 +332,9 @@ struct NewServerKey {
     /// with `password`); without it a key is generated.
     private_key: Option<zeroize::Zeroizing<String>>,
     password: Option<zeroize::Zeroizing<String>>,
+    /// Or use the key an HSM holds (`pkcs11:token=…;object=…`, with
+    /// `pin-source` or the server's `--pkcs11-pin`; never `pin-value`).
+    pkcs11_uri: Option<String>,
     /// `ecdsa-p256` (default) or `ecdsa-p384` when generating.
     algorithm: Option<String>,
     metadata: Option<Value>,
@@ -350,6 +353,9 @@ async fn create_server_key(
     let user = need_admin(&caller, &headers, "signing keys")?;
     let bytes = zeroize::Zeroizing::new(read_body(body, 64 * 1024).await?.to_vec());
     let k: NewServerKey = json_body(&bytes)?;
+    if let Some(raw) = k.pkcs11_uri.clone() {
+        return create_hsm_key(&reg, &user, &raw, k).await;
+    }
     let private = match &k.private_key {
         Some(pem) => {
             let pem = pem.clone();
@@ -407,7 +413,78 @@ async fn create_server_key(
         "ok",
         json!({"name": row.name, "type": "cosign", "server_held": true, "fingerprint": row.fingerprint, "repositories": row.repositories}),
     );
-    if !reg.db().create_key(&row, None, Some(&sealed), &ev).await? {
+    if !reg
+        .db()
+        .create_key(&row, None, Some(&Held::Sealed(sealed)), &ev)
+        .await?
+    {
+        return Err(OciError::new(
+            StatusCode::CONFLICT,
+            "KEY_EXISTS",
+            format!("a key named {} exists", row.name),
+        ));
+    }
+    Ok((StatusCode::CREATED, axum::Json(key_json(&row, true))).into_response())
+}
+
+/// A server-held key in an HSM: its public half is read from the token
+/// now (which also proves the URI, module and PIN source work).
+async fn create_hsm_key(
+    reg: &Registry,
+    user: &str,
+    raw: &str,
+    k: NewServerKey,
+) -> OciResult<Response> {
+    if k.private_key.is_some() {
+        return Err(bad_request(
+            "INVALID_REQUEST",
+            "give private_key or pkcs11_uri, not both",
+        ));
+    }
+    let uri = reg
+        .pkcs11_uri(raw)
+        .map_err(|e| bad_request("KEY_INVALID", format!("pkcs11_uri: {e:#}")))?;
+    if signet_pkcs11::Uri::parse(raw).is_ok_and(|u| u.has_pin_value()) {
+        return Err(bad_request(
+            "KEY_INVALID",
+            "pkcs11_uri carries pin-value, which would be stored in the database: use pin-source or the server's --pkcs11-pin",
+        ));
+    }
+    let public = tokio::task::spawn_blocking(move || {
+        signet_pkcs11::HsmKey::open(&uri).map(|h| h.public_key().clone())
+    })
+    .await
+    .map_err(|e| OciError::internal(&e.into()))?
+    .map_err(|e| bad_request("KEY_INVALID", format!("pkcs11_uri: {e:#}")))?;
+    let mut metadata = k.metadata.unwrap_or_else(|| json!({}));
+    if let Some(m) = metadata.as_object_mut() {
+        m.insert("server_held".into(), json!(true));
+        m.insert("hsm".into(), json!(true));
+    }
+    let row = key_row(
+        NewKey {
+            name: k.name,
+            kind: "cosign".into(),
+            public_key: public.to_pem(),
+            repositories: k.repositories,
+            metadata: Some(metadata),
+            expires_at: k.expires_at,
+        },
+        user,
+    )?;
+    let ev = AuditEvent::new(
+        user,
+        "key.create",
+        "",
+        &row.id,
+        "ok",
+        json!({"name": row.name, "type": "cosign", "server_held": true, "hsm": true, "fingerprint": row.fingerprint, "repositories": row.repositories}),
+    );
+    if !reg
+        .db()
+        .create_key(&row, None, Some(&Held::Pkcs11(raw.to_owned())), &ev)
+        .await?
+    {
         return Err(OciError::new(
             StatusCode::CONFLICT,
             "KEY_EXISTS",
@@ -1022,15 +1099,18 @@ async fn promote(
                 .key(name)
                 .await?
                 .ok_or_else(|| not_found("KEY_UNKNOWN", format!("no key {name}")))?;
-            let signer = reg.server_signer(&row.id).await?.ok_or_else(|| {
-                bad_request(
-                    "KEY_INVALID",
-                    format!(
-                        "key {name} is not held by the server (POST /api/v1/signing/server-keys)"
-                    ),
-                )
-            })?;
-            let (payload, ann) = Registry::server_signature(&signer, &req.to, &m.digest)?;
+            let (payload, ann) = reg
+                .server_signature(&row.id, &req.to, &m.digest)
+                .await?
+                .ok_or_else(|| {
+                    bad_request(
+                        "KEY_INVALID",
+                        format!(
+                            "key {name} is not held by the server (POST /api/v1/signing/server-keys)"
+                        ),
+                    )
+                })?;
+            let public = parse_public_key("cosign", &row.public_key)?;
             // Checked like any other signature before it counts.
             findings.legacy_signature(
                 &format!("server key {}", row.name),
@@ -1039,7 +1119,7 @@ async fn promote(
                 &ann,
                 &[signet_policy::evidence::Verifier {
                     id: &row.id,
-                    key: signer.public_key(),
+                    key: &public,
                 }],
                 None,
             );

@@ -40,6 +40,16 @@ pub struct KeyRow {
     pub revoked_at: Option<i64>,
 }
 
+/// Where a server-held private key is.
+#[derive(Debug, Clone)]
+pub enum Held {
+    /// In the database, in cosign's encrypted format under the
+    /// key-encryption key.
+    Sealed(String),
+    /// In an HSM: its `pkcs11:` URI (never with the PIN).
+    Pkcs11(String),
+}
+
 /// A stored policy.
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyRow {
@@ -206,7 +216,7 @@ impl Db {
         &self,
         k: &KeyRow,
         expire_old: Option<(&str, i64)>,
-        sealed: Option<&str>,
+        held: Option<&Held>,
         ev: &AuditEvent,
     ) -> Result<bool> {
         on_pool!(&self.pool, p => {
@@ -232,10 +242,15 @@ impl Db {
             if n == 0 {
                 return Ok(false);
             }
-            if let Some(pem) = sealed {
-                sqlx::query("INSERT INTO server_keys (id, encrypted_pem) VALUES ($1, $2)")
+            if let Some(h) = held {
+                let (pem, uri) = match h {
+                    Held::Sealed(p) => (Some(p.as_str()), None),
+                    Held::Pkcs11(u) => (None, Some(u.as_str())),
+                };
+                sqlx::query("INSERT INTO server_keys (id, encrypted_pem, pkcs11_uri) VALUES ($1, $2, $3)")
                     .bind(&k.id)
                     .bind(pem)
+                    .bind(uri)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -253,14 +268,21 @@ impl Db {
         })
     }
 
-    /// The encrypted private key of a server-held key.
-    pub async fn server_key(&self, id: &str) -> Result<Option<String>> {
+    /// Where a server-held key is kept.
+    pub async fn server_key(&self, id: &str) -> Result<Option<Held>> {
         on_pool!(&self.pool, p => {
-            let row = sqlx::query("SELECT encrypted_pem FROM server_keys WHERE id = $1")
+            let row = sqlx::query("SELECT encrypted_pem, pkcs11_uri FROM server_keys WHERE id = $1")
                 .bind(id)
                 .fetch_optional(p)
                 .await?;
-            row.map(|r| Ok(r.try_get("encrypted_pem")?)).transpose()
+            let Some(r) = row else { return Ok(None) };
+            let pem: Option<String> = r.try_get("encrypted_pem")?;
+            let uri: Option<String> = r.try_get("pkcs11_uri")?;
+            Ok(match (pem, uri) {
+                (Some(p), _) => Some(Held::Sealed(p)),
+                (None, Some(u)) => Some(Held::Pkcs11(u)),
+                (None, None) => None,
+            })
         })
     }
 
@@ -333,6 +355,11 @@ impl Db {
     ) -> Result<Option<i64>> {
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            // Write first: on SQLite a transaction that reads and then
+            // writes fails at once (SQLITE_BUSY_SNAPSHOT) if another
+            // connection committed in between; writing first takes the
+            // lock, waiting its turn.
+            sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
             let have: Option<i64> = sqlx::query("SELECT version FROM signing_policies WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&mut *tx)
@@ -355,7 +382,6 @@ impl Db {
             .bind(actor)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
             let mut ev = ev.clone();
             ev.details["version"] = version.into();
             insert_audit!(&mut *tx, ev);
