@@ -191,6 +191,8 @@ repositories: ["canary/*"]
 rules:
   - name: images
     artifact_types: [oci]
+  - name: files
+    artifact_types: [generic]
 "#;
 
 #[test]
@@ -511,6 +513,32 @@ fn enforcement_end_to_end() {
             && e["subject"] == canary.as_str()),
         "{events:?}"
     );
+    // ... and for a file.
+    let r = api
+        .req("PUT", "/api/v1/repositories/canary/dist/files/pack.zst")
+        .body(vec![1u8; 1 << 20])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = api
+        .req("GET", "/api/v1/repositories/canary/dist/files/pack.zst")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["warning"]
+            .to_str()
+            .unwrap()
+            .contains("signing policy not met: rollout")
+    );
+    assert!(
+        api.audit("canary/dist")
+            .iter()
+            .any(|e| e["action"] == "policy.decision"
+                && e["outcome"] == "warn"
+                && e["subject"] == "pack.zst"),
+        "no warn event for the file"
+    );
     let events = api.audit("production/app");
     for (action, outcome) in [
         ("push", "ok"),
@@ -531,7 +559,7 @@ fn enforcement_end_to_end() {
         let mut rb = api
             .req(
                 "PUT",
-                &format!("/api/v1/repositories/production/files/files/{path}"),
+                &format!("/api/v1/repositories/production/dist/files/{path}"),
             )
             .body(std::fs::read(d.join(file)).unwrap());
         if let Some(s) = sig {
@@ -542,7 +570,7 @@ fn enforcement_end_to_end() {
     let get_file = |who: &Api, path: &str| {
         who.status(
             "GET",
-            &format!("/api/v1/repositories/production/files/files/{path}"),
+            &format!("/api/v1/repositories/production/dist/files/{path}"),
         )
     };
     assert_eq!(put_file("pack.zst", "pack.zst", None), 201);
