@@ -64,10 +64,17 @@ cfg=sha256:$(sha256sum "$work/config.json" | cut -d' ' -f1)
 layer=sha256:$(sha256sum "$work/layer.bin" | cut -d' ' -f1)
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":4096}]}' "$cfg" "$layer" >"$work/manifest.json"
 digest=sha256:$(sha256sum "$work/manifest.json" | cut -d' ' -f1)
+blob() { # base repo file digest auth...: POST for a session, PUT the bytes
+  local base=$1 repo=$2 file=$3 digest=$4 loc sep; shift 4
+  loc=$(curl -sf -X POST "$@" -D - -o /dev/null "$base/v2/$repo/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:"{print $2}')
+  case "$loc" in http*) ;; *) loc="$base$loc" ;; esac
+  case "$loc" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  curl -sf -X PUT "$@" -H 'Content-Type: application/octet-stream' --data-binary @"$file" -o /dev/null "$loc${sep}digest=$digest"
+}
 push() { # base repo auth...
   local base=$1 repo=$2; shift 2
-  curl -sf -X POST "$@" --data-binary @"$work/config.json" -o /dev/null "$base/v2/$repo/blobs/uploads/?digest=$cfg"
-  curl -sf -X POST "$@" --data-binary @"$work/layer.bin" -o /dev/null "$base/v2/$repo/blobs/uploads/?digest=$layer"
+  blob "$base" "$repo" "$work/config.json" "$cfg" "$@"
+  blob "$base" "$repo" "$work/layer.bin" "$layer" "$@"
   curl -sf -X PUT "$@" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
     --data-binary @"$work/manifest.json" -o /dev/null "$base/v2/$repo/manifests/v1"
 }
