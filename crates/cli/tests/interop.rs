@@ -296,82 +296,16 @@ fn independent_envelope_implementation_agrees() {
     );
 }
 
-fn softhsm_module() -> Option<&'static str> {
-    peer("softhsm2-util")?;
-    peer("pkcs11-tool")?;
-    [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists())
-}
-
 #[test]
 fn softhsm_key_signs_through_pkcs11_uri() {
-    let Some(module) = softhsm_module() else {
-        return;
-    };
     if peer("openssl").is_none() {
         return;
     }
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    std::fs::create_dir(d.join("tokens")).unwrap();
-    let conf = d.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\n",
-            d.join("tokens").display()
-        ),
-    )
-    .unwrap();
-    let hsm = |program: &str, args: &[&str]| {
-        let o = std::process::Command::new(program)
-            .current_dir(d)
-            .env("SOFTHSM2_CONF", &conf)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+    let Some((module, conf)) = softhsm_token(d, "release") else {
+        return;
     };
-    hsm(
-        "softhsm2-util",
-        &[
-            "--init-token",
-            "--free",
-            "--label",
-            "signet",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "12345678",
-        ],
-    );
-    hsm(
-        "pkcs11-tool",
-        &[
-            "--module",
-            module,
-            "--token-label",
-            "signet",
-            "--login",
-            "--pin",
-            "1234",
-            "--keypairgen",
-            "--key-type",
-            "EC:prime256v1",
-            "--label",
-            "release",
-            "--id",
-            "01",
-        ],
-    );
     std::fs::write(d.join("f.zst"), vec![3u8; 5 << 20]).unwrap();
     let uri = format!("pkcs11:token=signet;object=release?module-path={module}");
     let o = run(signet(d).env("SOFTHSM2_CONF", &conf).args([

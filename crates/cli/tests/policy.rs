@@ -1337,73 +1337,11 @@ fn keyless_rules_match_certificate_identities() {
 
 #[test]
 fn promotions_sign_with_an_hsm_key() {
-    let module = [
-        "/usr/lib/softhsm/libsofthsm2.so",
-        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists());
-    let (Some(module), Some(_), Some(_)) = (module, peer("softhsm2-util"), peer("pkcs11-tool"))
-    else {
-        return signet_testkit::missing("SoftHSM2 and pkcs11-tool (apt softhsm2 opensc)");
-    };
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    std::fs::create_dir(d.join("tokens")).unwrap();
-    let conf = d.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\n",
-            d.join("tokens").display()
-        ),
-    )
-    .unwrap();
-    let hsm = |program: &str, args: &[&str]| {
-        let o = std::process::Command::new(program)
-            .current_dir(d)
-            .env("SOFTHSM2_CONF", &conf)
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+    let Some((module, conf)) = softhsm_token(d, "promoter") else {
+        return signet_testkit::missing("SoftHSM2 and pkcs11-tool (apt softhsm2 opensc)");
     };
-    hsm(
-        "softhsm2-util",
-        &[
-            "--init-token",
-            "--free",
-            "--label",
-            "signet",
-            "--pin",
-            "1234",
-            "--so-pin",
-            "12345678",
-        ],
-    );
-    hsm(
-        "pkcs11-tool",
-        &[
-            "--module",
-            module,
-            "--token-label",
-            "signet",
-            "--login",
-            "--pin",
-            "1234",
-            "--keypairgen",
-            "--key-type",
-            "EC:prime256v1",
-            "--label",
-            "promoter",
-            "--id",
-            "01",
-        ],
-    );
     let data = d.join("srv");
     let server = Server::start_with(
         &data,

@@ -245,3 +245,73 @@ impl Drop for DockerRegistry {
         let _ = self.child.wait();
     }
 }
+
+/// A SoftHSM2 token `signet` (user PIN 1234) in `d/tokens` holding an EC
+/// P-256 key pair labelled `label` (id 01): `(module path, SOFTHSM2_CONF)`,
+/// or `None` without SoftHSM2 and pkcs11-tool.
+pub fn softhsm_token(d: &Path, label: &str) -> Option<(&'static str, PathBuf)> {
+    peer("softhsm2-util")?;
+    peer("pkcs11-tool")?;
+    let module = [
+        "/usr/lib/softhsm/libsofthsm2.so",
+        "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists())?;
+    std::fs::create_dir_all(d.join("tokens")).unwrap();
+    let conf = d.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\n",
+            d.join("tokens").display()
+        ),
+    )
+    .unwrap();
+    let hsm = |program: &str, args: &[&str]| {
+        let o = std::process::Command::new(program)
+            .current_dir(d)
+            .env("SOFTHSM2_CONF", &conf)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    hsm(
+        "softhsm2-util",
+        &[
+            "--init-token",
+            "--free",
+            "--label",
+            "signet",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "12345678",
+        ],
+    );
+    hsm(
+        "pkcs11-tool",
+        &[
+            "--module",
+            module,
+            "--token-label",
+            "signet",
+            "--login",
+            "--pin",
+            "1234",
+            "--keypairgen",
+            "--key-type",
+            "EC:prime256v1",
+            "--label",
+            label,
+            "--id",
+            "01",
+        ],
+    );
+    Some((module, conf))
+}
