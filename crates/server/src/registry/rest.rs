@@ -43,15 +43,15 @@ pub(crate) fn routes() -> Router<Registry> {
         .route("/api/v1/tokens/{id}", delete(delete_token))
 }
 
-fn bad_request(code: &'static str, m: impl Into<String>) -> OciError {
+pub(super) fn bad_request(code: &'static str, m: impl Into<String>) -> OciError {
     OciError::new(StatusCode::BAD_REQUEST, code, m)
 }
 
-fn not_found(code: &'static str, m: impl Into<String>) -> OciError {
+pub(super) fn not_found(code: &'static str, m: impl Into<String>) -> OciError {
     OciError::new(StatusCode::NOT_FOUND, code, m)
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> OciResult<T> {
+pub(super) fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> OciResult<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         bad_request(
             "INVALID_REQUEST",
@@ -61,16 +61,21 @@ fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> OciResult<T> {
 }
 
 async fn read_small(body: Body) -> OciResult<axum::body::Bytes> {
-    axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
+    read_body(body, 64 * 1024).await
+}
+
+/// A request body of at most `max` bytes, or 413.
+pub(super) async fn read_body(body: Body, max: usize) -> OciResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, max).await.map_err(|_| {
         OciError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "SIZE_INVALID",
-            "request body over 64 KiB",
+            format!("request body over {} KiB", max / 1024),
         )
     })
 }
 
-fn need_user(caller: &Caller, headers: &HeaderMap) -> OciResult<String> {
+pub(super) fn need_user(caller: &Caller, headers: &HeaderMap) -> OciResult<String> {
     caller
         .principal
         .user

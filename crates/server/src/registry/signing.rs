@@ -237,7 +237,8 @@ pub fn is_signature_file(path: &str) -> bool {
         .any(|s| path.ends_with(s))
 }
 
-fn artifact_type(m: &Manifest) -> ArtifactType {
+/// The policy artifact type of a manifest (Docker or OCI media types).
+pub(crate) fn artifact_type(m: &Manifest) -> ArtifactType {
     if m.media_type.starts_with("application/vnd.docker.") {
         ArtifactType::Docker
     } else {
@@ -575,12 +576,7 @@ impl Registry {
         let Some(size) = self.db().repo_blob(repo, digest).await? else {
             return Ok(None);
         };
-        if size > MAX_SIGNATURE_BYTES {
-            return Ok(None);
-        }
-        let chunks: Vec<axum::body::Bytes> =
-            self.blob_stream(digest, None).await?.try_collect().await?;
-        Ok(Some(chunks.concat()))
+        self.small_blob_any(digest, size).await
     }
 
     /// Every signature and attestation `repo` holds about manifest
@@ -731,14 +727,6 @@ impl Registry {
         let chunks: Vec<axum::body::Bytes> =
             self.blob_stream(digest, None).await?.try_collect().await?;
         Ok(Some(chunks.concat()))
-    }
-
-    /// Drops cached decisions (tests and `DELETE` paths that cannot bump
-    /// the epoch).
-    pub fn forget_decisions(&self) {
-        if let Ok(mut m) = self.signing().cache.lock() {
-            m.clear();
-        }
     }
 
     /// Deletes what has sat unsigned in an `enforce`-protected repository

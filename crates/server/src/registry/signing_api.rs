@@ -18,6 +18,7 @@ use signet_policy::{Artifact, ArtifactType, Policy, decide};
 use super::access::Level;
 use super::api::{OciError, OciResult, actor, authorize};
 use super::auth::{Caller, now};
+use super::rest::{bad_request, json_body, need_user, not_found, read_body};
 use super::signing::{is_signature_artifact, parse_public_key};
 use super::signing_db::{AuditEvent, Held, KeyRow};
 use super::{Registry, names};
@@ -47,33 +48,6 @@ pub(crate) fn routes() -> Router<Registry> {
         .route("/api/v1/artifacts/{*rest}", get(custody))
 }
 
-fn bad_request(code: &'static str, m: impl Into<String>) -> OciError {
-    OciError::new(StatusCode::BAD_REQUEST, code, m)
-}
-
-fn not_found(code: &'static str, m: impl Into<String>) -> OciError {
-    OciError::new(StatusCode::NOT_FOUND, code, m)
-}
-
-async fn read_body(body: Body, max: usize) -> OciResult<axum::body::Bytes> {
-    axum::body::to_bytes(body, max).await.map_err(|_| {
-        OciError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "SIZE_INVALID",
-            format!("request body over {} KiB", max / 1024),
-        )
-    })
-}
-
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> OciResult<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        bad_request(
-            "INVALID_REQUEST",
-            format!("the request body is not valid: {e}"),
-        )
-    })
-}
-
 /// Keys and policies change the whole server's trust: admin on `**`.
 fn need_admin(caller: &Caller, headers: &HeaderMap, what: &str) -> OciResult<String> {
     let Some(user) = caller.principal.user.clone() else {
@@ -90,14 +64,6 @@ fn need_admin(caller: &Caller, headers: &HeaderMap, what: &str) -> OciResult<Str
             "user {user} may not manage {what} (needs admin:**)"
         )))
     }
-}
-
-fn need_user(caller: &Caller, headers: &HeaderMap) -> OciResult<String> {
-    caller
-        .principal
-        .user
-        .clone()
-        .ok_or_else(|| OciError::unauthorized(headers, "authentication required", None))
 }
 
 fn key_json(k: &KeyRow, with_pem: bool) -> Value {
@@ -818,11 +784,7 @@ async fn verify(
         Resolved::Manifest(repo, m) => (
             repo.clone(),
             m.digest.clone(),
-            if m.media_type.starts_with("application/vnd.docker.") {
-                ArtifactType::Docker
-            } else {
-                ArtifactType::Oci
-            },
+            super::signing::artifact_type(m),
             reg.manifest_findings(&state, repo, &m.digest, at).await?,
         ),
         Resolved::File(repo, f) => (
@@ -951,11 +913,7 @@ async fn evaluate(
     let (repo, ty, findings) = match &resolved {
         Resolved::Manifest(repo, m) => (
             repo.clone(),
-            if m.media_type.starts_with("application/vnd.docker.") {
-                ArtifactType::Docker
-            } else {
-                ArtifactType::Oci
-            },
+            super::signing::artifact_type(m),
             if is_signature_artifact(m) {
                 Default::default()
             } else {
@@ -1135,11 +1093,7 @@ async fn promote(
         &state.covering_policies(&req.to),
         Artifact {
             repository: &req.to,
-            artifact_type: if m.media_type.starts_with("application/vnd.docker.") {
-                ArtifactType::Docker
-            } else {
-                ArtifactType::Oci
-            },
+            artifact_type: super::signing::artifact_type(&m),
         },
         &findings.evidence,
         &keys,
