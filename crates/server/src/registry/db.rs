@@ -716,6 +716,50 @@ impl Db {
         })
     }
 
+    /// Every manifest that may carry a signature about `subject` in `repo`,
+    /// in one query: those tagged `tags` (cosign's `.sig`/`.att` tags and
+    /// the referrers fallback tag), labelled with the tag, then the Sigstore
+    /// bundle referrers, labelled with an empty string.
+    pub async fn signature_manifests(
+        &self,
+        repo: &str,
+        subject: &str,
+        tags: [&str; 3],
+    ) -> Result<Vec<(String, Manifest)>> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT t.tag AS source, m.digest AS digest, m.media_type, m.body FROM tags t
+                   JOIN manifests m ON m.repo = t.repo AND m.digest = t.digest
+                   WHERE t.repo = $1 AND t.tag IN ($2, $3, $4)
+                 UNION ALL
+                 SELECT '' AS source, m.digest AS digest, m.media_type, m.body FROM referrers r
+                   JOIN manifests m ON m.repo = r.repo AND m.digest = r.digest
+                   WHERE r.repo = $1 AND r.subject = $5
+                     AND r.artifact_type LIKE 'application/vnd.dev.sigstore.bundle%'
+                 ORDER BY source DESC, digest",
+            )
+            .bind(repo)
+            .bind(tags[0])
+            .bind(tags[1])
+            .bind(tags[2])
+            .bind(subject)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("source")?,
+                        Manifest {
+                            digest: r.try_get("digest")?,
+                            media_type: r.try_get("media_type")?,
+                            body: r.try_get("body")?,
+                        },
+                    ))
+                })
+                .collect()
+        })
+    }
+
     /// A manifest by digest or tag, and the signing epoch, in one query
     /// (the read path of enforcement).
     pub async fn manifest_with_epoch(

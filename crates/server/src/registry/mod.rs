@@ -279,6 +279,25 @@ impl Registry {
         Ok(Some((size, self.blob_stream(digest, range).await?)))
     }
 
+    /// A small blob's bytes in one read (signature payloads, bundles: the
+    /// caller has checked the size).
+    pub(crate) async fn small_blob_bytes(&self, digest: &str) -> Result<Vec<u8>> {
+        let hex = names::sha256_hex(digest).ok_or_else(|| anyhow!("bad digest in database"))?;
+        if let Some(root) = &self.0.local_root {
+            let path = root.join(format!("{}blobs/sha256/{hex}", self.0.prefix));
+            return tokio::fs::read(&path)
+                .await
+                .with_context(|| format!("blob {digest} is recorded but cannot be read"));
+        }
+        let got = self
+            .0
+            .store
+            .get(&self.blob_key(hex))
+            .await
+            .with_context(|| format!("blob {digest} is recorded but cannot be read"))?;
+        Ok(got.bytes().await?.to_vec())
+    }
+
     /// A stored blob's bytes by digest (all, or `range`).
     pub async fn blob_stream(
         &self,

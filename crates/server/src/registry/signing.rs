@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use futures_util::TryStreamExt;
 use serde_json::{Value, json};
 use signet_crypto::PublicKey;
 use signet_oci::{legacy, referrer};
@@ -591,99 +590,112 @@ impl Registry {
         let verifiers = state.verifiers(repo, at);
         let root = self.signing().root.as_ref();
         let mut f = Findings::default();
-        let mut sources = 0usize;
         let Some(hex) = names::sha256_hex(digest) else {
             return Ok(f);
         };
-        // cosign's legacy layout: `sha256-<hex>.sig` and `.att` tags.
-        for (suffix, attest) in [("sig", false), ("att", true)] {
-            let tag = format!("sha256-{hex}.{suffix}");
-            let Some(sm) = self.db().manifest(repo, &tag).await? else {
+        // One query for every manifest that may carry a signature: cosign's
+        // legacy `sha256-<hex>.sig` and `.att` tags, the referrers fallback
+        // index, and the Sigstore bundle referrers.
+        let sig_tag = format!("sha256-{hex}.sig");
+        let att_tag = format!("sha256-{hex}.att");
+        let fallback = referrer::fallback_tag(digest);
+        let rows = self
+            .db()
+            .signature_manifests(repo, digest, [&sig_tag, &att_tag, &fallback])
+            .await?;
+        // What to read, in the order the evidence lists it: the legacy
+        // signature layers, the legacy attestation layers, the bundles.
+        enum Kind {
+            Signature(std::collections::BTreeMap<String, String>),
+            Attestation(std::collections::BTreeMap<String, String>),
+            Bundle,
+        }
+        let mut jobs: Vec<(String, String, Kind)> = Vec::new();
+        for (tag, attest) in [(&sig_tag, false), (&att_tag, true)] {
+            let Some((_, sm)) = rows.iter().find(|(t, _)| t == tag) else {
                 continue;
             };
-            let layers = match legacy::parse(&sm.body) {
-                Ok(l) => l,
-                Err(e) => {
-                    f.checks.push(signet_policy::evidence::Check {
-                        source: format!("tag {tag}"),
-                        ok: false,
-                        detail: e.to_string(),
-                    });
-                    continue;
+            match legacy::parse(&sm.body) {
+                Ok(layers) => {
+                    for l in layers {
+                        let source = format!("tag {tag} layer {}", l.digest);
+                        let kind = if attest {
+                            Kind::Attestation(l.annotations)
+                        } else {
+                            Kind::Signature(l.annotations)
+                        };
+                        jobs.push((source, l.digest, kind));
+                    }
                 }
-            };
-            for l in layers {
-                sources += 1;
-                if sources > signet_policy::evidence::MAX_SOURCES {
-                    break;
-                }
-                let source = format!("tag {tag} layer {}", l.digest);
-                let Some(bytes) = self.small_blob(repo, &l.digest).await? else {
-                    f.checks.push(signet_policy::evidence::Check {
-                        source,
-                        ok: false,
-                        detail: "the layer's blob is missing or too large".into(),
-                    });
-                    continue;
-                };
-                if attest {
-                    f.legacy_attestation(&source, digest, &bytes, &l.annotations, &verifiers, root);
-                } else {
-                    f.legacy_signature(&source, digest, &bytes, &l.annotations, &verifiers, root);
-                }
+                Err(e) => f.checks.push(signet_policy::evidence::Check {
+                    source: format!("tag {tag}"),
+                    ok: false,
+                    detail: e.to_string(),
+                }),
             }
         }
-        // Sigstore bundle referrers (the referrers API and the fallback index).
-        let mut seen = std::collections::HashSet::new();
-        let mut candidates: Vec<String> = self
-            .db()
-            .referrers(repo, digest, None)
-            .await?
-            .into_iter()
-            .filter(|r| {
-                r.artifact_type
-                    .starts_with("application/vnd.dev.sigstore.bundle")
-            })
-            .map(|r| r.digest)
+        let mut bundles: Vec<&Manifest> = rows
+            .iter()
+            .filter(|(t, _)| t.is_empty())
+            .map(|(_, m)| m)
             .collect();
-        if let Some(index) = self
-            .db()
-            .manifest(repo, &referrer::fallback_tag(digest))
-            .await?
+        // Referrers listed only in the fallback index (pushed by a client
+        // to a registry without the referrers API, then copied here).
+        let mut extra = Vec::new();
+        if let Some((_, index)) = rows.iter().find(|(t, _)| *t == fallback)
             && let Ok(list) = referrer::bundle_referrers(&index.body)
         {
-            candidates.extend(list);
-        }
-        for md in candidates {
-            if !seen.insert(md.clone()) {
-                continue;
-            }
-            sources += 1;
-            if sources > signet_policy::evidence::MAX_SOURCES {
-                break;
-            }
-            let source = format!("referrer {md}");
-            let Some(rm) = self.db().manifest(repo, &md).await? else {
-                continue;
-            };
-            let layer = match referrer::bundle_layer(&rm.body) {
-                Ok((d, _)) => d,
-                Err(e) => {
-                    f.checks.push(signet_policy::evidence::Check {
-                        source,
-                        ok: false,
-                        detail: e,
-                    });
+            for md in list.into_iter().take(signet_policy::evidence::MAX_SOURCES) {
+                if bundles.iter().any(|m| m.digest == md)
+                    || extra.iter().any(|m: &Manifest| m.digest == md)
+                {
                     continue;
                 }
-            };
-            match self.small_blob(repo, &layer).await? {
-                Some(bytes) => f.bundle(&source, digest, &bytes, &verifiers, root),
-                None => f.checks.push(signet_policy::evidence::Check {
+                if let Some(rm) = self.db().manifest(repo, &md).await? {
+                    extra.push(rm);
+                }
+            }
+        }
+        bundles.extend(extra.iter());
+        for rm in bundles {
+            let source = format!("referrer {}", rm.digest);
+            match referrer::bundle_layer(&rm.body) {
+                Ok((layer, _)) => jobs.push((source, layer, Kind::Bundle)),
+                Err(e) => f.checks.push(signet_policy::evidence::Check {
                     source,
                     ok: false,
-                    detail: "the bundle blob is missing or too large".into(),
+                    detail: e,
                 }),
+            }
+        }
+        jobs.truncate(signet_policy::evidence::MAX_SOURCES);
+        // The blobs are read concurrently (each is a link check and a read).
+        let blobs = futures_util::future::try_join_all(
+            jobs.iter()
+                .map(|(_, layer, _)| self.small_blob(repo, layer)),
+        )
+        .await?;
+        for ((source, _, kind), bytes) in jobs.into_iter().zip(blobs) {
+            let Some(bytes) = bytes else {
+                let what = match kind {
+                    Kind::Bundle => "the bundle blob is missing or too large",
+                    _ => "the layer's blob is missing or too large",
+                };
+                f.checks.push(signet_policy::evidence::Check {
+                    source,
+                    ok: false,
+                    detail: what.into(),
+                });
+                continue;
+            };
+            match kind {
+                Kind::Signature(a) => {
+                    f.legacy_signature(&source, digest, &bytes, &a, &verifiers, root)
+                }
+                Kind::Attestation(a) => {
+                    f.legacy_attestation(&source, digest, &bytes, &a, &verifiers, root)
+                }
+                Kind::Bundle => f.bundle(&source, digest, &bytes, &verifiers, root),
             }
         }
         Ok(f)
@@ -724,9 +736,7 @@ impl Registry {
         if size > MAX_SIGNATURE_BYTES {
             return Ok(None);
         }
-        let chunks: Vec<axum::body::Bytes> =
-            self.blob_stream(digest, None).await?.try_collect().await?;
-        Ok(Some(chunks.concat()))
+        Ok(Some(self.small_blob_bytes(digest).await?))
     }
 
     /// Deletes what has sat unsigned in an `enforce`-protected repository
