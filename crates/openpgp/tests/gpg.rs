@@ -1,0 +1,283 @@
+//! Interop with the real peers: GnuPG (`gpg`) and Sequoia (`sq`), both
+//! from Debian. Each test runs in its own GNUPGHOME.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use signet_openpgp::{Algorithm, Error, Keyring, SecretKey, generate};
+
+struct Gpg {
+    home: tempfile::TempDir,
+}
+
+impl Gpg {
+    fn new() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        Self { home }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.home.path().join(name)
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("gpg")
+            .env("GNUPGHOME", self.home.path())
+            .args([
+                "--batch",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
+            .args(args)
+            .output()
+            .expect("gpg (apt install gnupg) runs")
+    }
+    fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "gpg {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+    /// A key made by gpg itself; its exported certificate (binary) and
+    /// long key ID.
+    fn keygen(&self, algo: &str, uid: &str) -> (Vec<u8>, String) {
+        self.ok(&["--quick-gen-key", uid, algo, "sign", "never"]);
+        let cert = self.ok(&["--export", uid]).stdout;
+        let colons =
+            String::from_utf8(self.ok(&["--with-colons", "--list-keys", uid]).stdout).unwrap();
+        let keyid = colons
+            .lines()
+            .find(|l| l.starts_with("pub:"))
+            .and_then(|l| l.split(':').nth(4))
+            .unwrap()
+            .to_owned();
+        (cert, keyid)
+    }
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn gpg_and_sq_accept_our_detached_and_clearsigned_signatures() {
+    for algorithm in [Algorithm::Ed25519, Algorithm::Rsa(2048)] {
+        let g = Gpg::new();
+        let k = generate(algorithm, "Signet Test <signet@example.com>", "pw").unwrap();
+        assert_eq!(k.fingerprint.len(), 40);
+        assert!(
+            k.secret
+                .starts_with("-----BEGIN PGP PRIVATE KEY BLOCK-----")
+        );
+        let key = SecretKey::parse(k.secret.as_bytes()).unwrap();
+        assert_eq!(key.fingerprint(), k.fingerprint);
+        let cert = g.write("cert.asc", k.public.as_bytes());
+        g.ok(&["--import", s(&cert)]);
+
+        let data = g.write("data.bin", &vec![7u8; 300_000]);
+        let sig = key
+            .sign_detached("pw", std::fs::File::open(&data).unwrap())
+            .unwrap();
+        assert!(sig.starts_with("-----BEGIN PGP SIGNATURE-----"));
+        let sigp = g.write("data.bin.asc", sig.as_bytes());
+        let out = g.ok(&["--status-fd", "1", "--verify", s(&sigp), s(&data)]);
+        let status = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            status.contains(&format!("VALIDSIG {}", k.fingerprint)),
+            "{status}"
+        );
+        // sq verifies against the certificate file, no keyring state.
+        let sq = Command::new("sq")
+            .args([
+                "verify",
+                "--signer-cert",
+                s(&cert),
+                "--detached",
+                s(&sigp),
+                s(&data),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            sq.status.success(),
+            "sq: {}",
+            String::from_utf8_lossy(&sq.stderr)
+        );
+
+        // Altered data: both refuse.
+        let bad = g.write("bad.bin", &vec![8u8; 300_000]);
+        assert!(!g.run(&["--verify", s(&sigp), s(&bad)]).status.success());
+        let sq = Command::new("sq")
+            .args([
+                "verify",
+                "--signer-cert",
+                s(&cert),
+                "--detached",
+                s(&sigp),
+                s(&bad),
+            ])
+            .output()
+            .unwrap();
+        assert!(!sq.status.success());
+
+        // Clearsigned text (what an InRelease file is).
+        let text = "Origin: signet\nSuite: stable\n  indented line\ntrailing spaces   \n";
+        let signed = key.clearsign("pw", text).unwrap();
+        assert!(signed.starts_with("-----BEGIN PGP SIGNED MESSAGE-----"));
+        let p = g.write("InRelease", signed.as_bytes());
+        g.ok(&["--verify", s(&p)]);
+        let sq = Command::new("sq")
+            .args(["verify", "--signer-cert", s(&cert), s(&p)])
+            .output()
+            .unwrap();
+        assert!(
+            sq.status.success(),
+            "sq: {}",
+            String::from_utf8_lossy(&sq.stderr)
+        );
+        let tampered = signed.replace("Suite: stable", "Suite: evil!");
+        let p = g.write("InRelease.bad", tampered.as_bytes());
+        assert!(!g.run(&["--verify", s(&p)]).status.success());
+
+        // And we read back our own.
+        let ring = Keyring::parse(k.public.as_bytes()).unwrap();
+        let who = ring
+            .verify_detached(sig.as_bytes(), std::fs::File::open(&data).unwrap())
+            .unwrap();
+        assert_eq!(who.fingerprint, k.fingerprint);
+        assert_eq!(who.user_ids, ["Signet Test <signet@example.com>"]);
+        let (body, _) = ring.verify_cleartext(&signed).unwrap();
+        assert!(body.contains("Suite: stable"));
+        assert!(matches!(
+            ring.verify_cleartext(&tampered),
+            Err(Error::BadSignature { .. })
+        ));
+    }
+}
+
+#[test]
+fn we_verify_gpg_signatures_and_name_the_key_when_refusing() {
+    let g = Gpg::new();
+    let (ed_cert, ed_id) = g.keygen("ed25519", "Ed <ed@example.com>");
+    let (rsa_cert, rsa_id) = g.keygen("rsa3072", "Rsa <rsa@example.com>");
+    let data = g.write("pkg.tar", b"the package bytes\n");
+    for (uid, id) in [("ed@example.com", &ed_id), ("rsa@example.com", &rsa_id)] {
+        let sigp = g.path(&format!("{uid}.asc"));
+        g.ok(&[
+            "--local-user",
+            uid,
+            "--armor",
+            "--output",
+            s(&sigp),
+            "--detach-sign",
+            s(&data),
+        ]);
+        let sig = std::fs::read(&sigp).unwrap();
+        // Binary keyring as `gpg --export` writes, and armored.
+        let mut ring_bytes = ed_cert.clone();
+        ring_bytes.extend_from_slice(&rsa_cert);
+        let ring = Keyring::parse(&ring_bytes).unwrap();
+        assert_eq!(ring.fingerprints().len(), 2);
+        let who = ring
+            .verify_detached(&sig, &b"the package bytes\n"[..])
+            .unwrap();
+        assert!(who.key_id.ends_with(id.as_str()), "{} vs {id}", who.key_id);
+        // A binary (unarmored) signature too.
+        let binp = g.path(&format!("{uid}.sig"));
+        g.ok(&[
+            "--local-user",
+            uid,
+            "--output",
+            s(&binp),
+            "--detach-sign",
+            s(&data),
+        ]);
+        let bin = std::fs::read(&binp).unwrap();
+        ring.verify_detached(&bin, &b"the package bytes\n"[..])
+            .unwrap();
+
+        // Bad signature: the key ID is in the message.
+        let e = ring
+            .verify_detached(&sig, &b"other bytes\n"[..])
+            .unwrap_err();
+        assert!(matches!(e, Error::BadSignature { .. }), "{e}");
+        assert!(e.to_string().contains(id.as_str()), "{e}");
+        // Unknown key: a ring without the signer.
+        let other = generate(Algorithm::Ed25519, "Other <o@example.com>", "").unwrap();
+        let ring = Keyring::parse(other.public.as_bytes()).unwrap();
+        let e = ring
+            .verify_detached(&sig, &b"the package bytes\n"[..])
+            .unwrap_err();
+        assert!(matches!(e, Error::UnknownKey { .. }), "{e}");
+        assert!(e.to_string().contains(id.as_str()), "{e}");
+    }
+    // gpg's clearsigned text.
+    let p = g.path("Release.asc");
+    g.ok(&[
+        "--local-user",
+        "ed@example.com",
+        "--output",
+        s(&p),
+        "--clearsign",
+        s(&data),
+    ]);
+    let armored = g.ok(&["--armor", "--export", "ed@example.com"]).stdout;
+    let ring = Keyring::parse(&armored).unwrap();
+    let (text, who) = ring
+        .verify_cleartext(&std::fs::read_to_string(&p).unwrap())
+        .unwrap();
+    assert_eq!(text.trim_end(), "the package bytes");
+    assert!(who.key_id.ends_with(ed_id.as_str()));
+    // A secret key exported by gpg signs with us.
+    let sec = g
+        .ok(&["--armor", "--export-secret-keys", "ed@example.com"])
+        .stdout;
+    let key = SecretKey::parse(&sec).unwrap();
+    let sig = key.sign_detached("", &b"x"[..]).unwrap();
+    ring.verify_detached(sig.as_bytes(), &b"x"[..]).unwrap();
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let k = generate(Algorithm::Ed25519, "K <k@example.com>", "right").unwrap();
+    let key = SecretKey::parse(k.secret.as_bytes()).unwrap();
+    let e = key.sign_detached("wrong", &b"x"[..]).unwrap_err();
+    assert!(matches!(e, Error::WrongPassphrase { .. }), "{e}");
+    assert!(key.unlock("right").is_ok());
+
+    for junk in [
+        &b""[..],
+        b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nnot base64 at all!!\n-----END PGP PUBLIC KEY BLOCK-----\n",
+        b"\x99\x01\x0d\x04",
+        b"hello",
+    ] {
+        match Keyring::parse(junk) {
+            Err(Error::Malformed { .. }) => {}
+            other => panic!("{junk:?}: {:?}", other.map(|r| r.fingerprints())),
+        }
+    }
+    // Truncated armor of a real certificate.
+    let cut = &k.public.as_bytes()[..k.public.len() / 2];
+    assert!(Keyring::parse(cut).is_err());
+    let ring = Keyring::parse(k.public.as_bytes()).unwrap();
+    for junk in [
+        &b""[..],
+        b"-----BEGIN PGP SIGNATURE-----\n\n=abcd\n-----END PGP SIGNATURE-----\n",
+        b"\x88",
+    ] {
+        assert!(ring.verify_detached(junk, &b"x"[..]).is_err());
+    }
+    assert!(ring.verify_cleartext("no signature here").is_err());
+    assert!(SecretKey::parse(k.public.as_bytes()).is_err());
+    assert!("rsa1024".parse::<Algorithm>().is_err());
+}
