@@ -26,8 +26,16 @@ pub(crate) enum SignatureFormat {
 pub(crate) struct Args {
     /// Signing key: a path, env://VAR or a pkcs11: URI. Without one, sign
     /// keylessly with --identity-token.
-    #[arg(long, required_unless_present = "identity_token")]
+    #[arg(long, required_unless_present_any = ["identity_token", "pgp_key"])]
     key: Option<String>,
+    /// Sign with an OpenPGP secret key (armored or binary, as
+    /// `gpg --export-secret-keys` writes it): an armored detached
+    /// signature (`.asc`) that `gpg --verify` accepts.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "identity_token", "bundle", "signature_format"])]
+    pgp_key: Option<PathBuf>,
+    /// With --pgp-key: write the file clearsigned (as `gpg --clearsign`).
+    #[arg(long, requires = "pgp_key")]
+    clearsign: bool,
     /// Sign keylessly: an OIDC identity token for the CA (Fulcio) of the
     /// signing config; the bundle then holds a short-lived certificate.
     #[arg(
@@ -67,6 +75,14 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    if let Some(k) = &args.pgp_key {
+        return super::pgp::sign(
+            k,
+            &args.file,
+            args.clearsign,
+            args.output_signature.as_deref(),
+        );
+    }
     let Some(key) = &args.key else {
         return keyless(&args);
     };

@@ -14,7 +14,7 @@ use crate::keyref::load_verifier;
 
 /// Arguments of `signet verify-blob`.
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
+#[command(group(clap::ArgGroup::new("evidence").required(true).args(["signature", "bundle", "clearsigned"])))]
 pub(crate) struct Args {
     /// Verification key: a public or private key file, env://VAR or a pkcs11: URI
     /// (for certificate bundles give the identity flags instead).
@@ -26,6 +26,16 @@ pub(crate) struct Args {
     /// A Sigstore bundle (or a legacy cosign bundle).
     #[arg(long, value_name = "FILE")]
     bundle: Option<PathBuf>,
+    /// OpenPGP keyring (armored or binary, as `gpg --export` writes it):
+    /// verify an OpenPGP signature (--signature F.asc, or --clearsigned).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["key", "bundle"])]
+    keyring: Option<PathBuf>,
+    /// The file is clearsigned text (needs --keyring).
+    #[arg(long, requires = "keyring")]
+    clearsigned: bool,
+    /// With --clearsigned: write the verified text to FILE.
+    #[arg(long, value_name = "FILE", requires = "clearsigned")]
+    output_text: Option<PathBuf>,
     /// Check only the signature even if the bundle carries transparency-log entries.
     #[arg(long)]
     insecure_ignore_tlog: bool,
@@ -99,6 +109,15 @@ fn read_legacy_bundle(
 }
 
 pub(crate) fn run(args: Args) -> Result<ExitCode> {
+    if let Some(ring) = &args.keyring {
+        return match &args.signature {
+            _ if args.clearsigned => {
+                super::pgp::verify_clearsigned(ring, &args.file, args.output_text.as_deref())
+            }
+            Some(sig) => super::pgp::verify(ring, sig, &args.file),
+            None => anyhow::bail!("--keyring needs --signature FILE.asc or --clearsigned"),
+        };
+    }
     let key = args.key.as_deref().map(load_verifier).transpose()?;
     let evidence = match (&args.signature, &args.bundle) {
         (Some(sig), _) => Evidence {
