@@ -1215,6 +1215,183 @@ fn x509_keys_sign_files_under_an_x509_rule() {
     );
 }
 
+/// `type: gpg` keys: uploaded as `gpg --armor --export` writes them (the
+/// API shows their OpenPGP fingerprint), counted for `signature_type: gpg`
+/// rules through a file's `.asc`; the file is streamed through the
+/// verifier. A signature by a key that is not registered does not count.
+#[test]
+fn gpg_keys_sign_packages_under_a_gpg_rule() {
+    if peer("gpg").is_none() {
+        return signet_testkit::missing("gpg for the OpenPGP key test");
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let home = d.join("gnupg");
+    std::fs::create_dir(&home).unwrap();
+    let gpg = |args: &[&str]| {
+        std::process::Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .args([
+                "--batch",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        gpg(&[
+            "--quick-gen-key",
+            "Release <release@example.com>",
+            "ed25519",
+            "sign",
+            "never"
+        ])
+        .status
+        .success()
+    );
+    let cert =
+        String::from_utf8(gpg(&["--armor", "--export", "release@example.com"]).stdout).unwrap();
+    let colons =
+        String::from_utf8(gpg(&["--with-colons", "--list-keys", "release@example.com"]).stdout)
+            .unwrap();
+    let fpr = colons
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_owned();
+    // A package of 3 MiB (several chunks through the verifier).
+    let pkg: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+    std::fs::write(d.join("tool_1.0_amd64.deb"), &pkg).unwrap();
+    let o = gpg(&[
+        "--local-user",
+        "release@example.com",
+        "--armor",
+        "--output",
+        d.join("good.asc").to_str().unwrap(),
+        "--detach-sign",
+        d.join("tool_1.0_amd64.deb").to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let o = run(signet(d)
+        .args([
+            "generate-key-pair",
+            "--type",
+            "pgp",
+            "--output-key-prefix",
+            "stranger",
+        ])
+        .env("SIGNET_PASSWORD", ""));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = run(signet(d)
+        .args([
+            "sign-blob",
+            "--pgp-key",
+            "stranger.key.asc",
+            "--output-signature",
+            "bad.asc",
+            "tool_1.0_amd64.deb",
+        ])
+        .env("SIGNET_PASSWORD", ""));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = admin(&server, &data);
+    apply(
+        &api,
+        d,
+        "packages",
+        "name: packages\nmode: enforce\nrepositories: [\"debian/**\"]\nrules:\n  - name: deb\n    artifact_types: [deb]\n    signature_type: gpg\n    trusted_keys: [release]\n",
+    );
+    let put = |path: &str, file: &str| {
+        api.req(
+            "PUT",
+            &format!("/api/v1/repositories/debian/main/files/{path}"),
+        )
+        .body(std::fs::read(d.join(file)).unwrap())
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+    };
+    let get = || {
+        let r = api
+            .req(
+                "GET",
+                "/api/v1/repositories/debian/main/files/tool_1.0_amd64.deb",
+            )
+            .send()
+            .unwrap();
+        let s = r.status().as_u16();
+        let body = r.bytes().unwrap();
+        (s, body)
+    };
+    assert_eq!(put("tool_1.0_amd64.deb", "tool_1.0_amd64.deb"), 201);
+    let (s, body) = get();
+    assert_eq!(s, 403);
+    assert!(String::from_utf8_lossy(&body).contains(DENIED));
+
+    // Keys API: a gpg key shows its OpenPGP fingerprint; junk and
+    // two-certificate uploads are refused with the reason.
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "release", "type": "gpg", "public_key": cert, "repositories": ["debian/**"]}));
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["fingerprint"].as_str().unwrap(), fpr, "{v}");
+    let (_, list) = api.json("GET", "/api/v1/signing/keys", &Value::Null);
+    assert!(
+        list["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["type"] == "gpg" && k["fingerprint"] == fpr.as_str()),
+        "{list}"
+    );
+    let two = format!(
+        "{cert}{}",
+        std::fs::read_to_string(d.join("stranger.pub.asc")).unwrap()
+    );
+    let (s, v) = api.json(
+        "POST",
+        "/api/v1/signing/keys",
+        &json!({"name": "two", "type": "gpg", "public_key": two, "repositories": ["**"]}),
+    );
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("one per key"),
+        "{v}"
+    );
+
+    // A signature by a key not registered: still refused.
+    assert_eq!(put("tool_1.0_amd64.deb.asc", "bad.asc"), 201);
+    assert_eq!(get().0, 403, "stranger's .asc");
+    // The registered key's signature (made by gpg): allowed, content intact.
+    assert_eq!(put("tool_1.0_amd64.deb.asc", "good.asc"), 201);
+    let (s, body) = get();
+    assert_eq!(s, 200);
+    assert_eq!(body.len(), pkg.len());
+    // The decision names the key and the check.
+    let events = api.audit("debian/main");
+    let allow = events
+        .iter()
+        .find(|e| e["action"] == "policy.decision" && e["outcome"] == "allow")
+        .unwrap_or_else(|| panic!("{events:?}"));
+    assert!(allow.to_string().contains("gpg"), "{allow}");
+    // A tampered package under the same signature: refused again.
+    let mut evil = pkg.clone();
+    evil[12345] ^= 1;
+    std::fs::write(d.join("evil.deb"), &evil).unwrap();
+    assert_eq!(put("tool_1.0_amd64.deb", "evil.deb"), 201);
+    assert_eq!(get().0, 403, "tampered package");
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

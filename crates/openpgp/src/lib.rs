@@ -410,6 +410,24 @@ impl Keyring {
         Ok(())
     }
 
+    /// One keyring holding the certificates of all `rings` (to read a
+    /// signed stream once against several registered keys).
+    pub fn merge<'a>(rings: impl IntoIterator<Item = &'a Keyring>) -> Keyring {
+        Keyring {
+            certs: rings
+                .into_iter()
+                .flat_map(|r| r.certs.iter().cloned())
+                .collect(),
+        }
+    }
+
+    /// Whether a certificate with primary fingerprint `fp` is here.
+    pub fn contains(&self, fp: &str) -> bool {
+        self.certs
+            .iter()
+            .any(|c| hex_upper(c.fingerprint().as_bytes()).eq_ignore_ascii_case(fp))
+    }
+
     /// The primary fingerprints of the certificates, in order.
     pub fn fingerprints(&self) -> Vec<String> {
         self.certs

@@ -39,6 +39,8 @@ pub const MAX_SIGNATURE_BYTES: u64 = 4 << 20;
 pub(crate) struct LoadedKey {
     pub row: KeyRow,
     pub key: Option<PublicKey>,
+    /// The certificate of a `gpg` key.
+    pub pgp: Option<signet_openpgp::Keyring>,
     pub trusted: TrustedKey,
 }
 
@@ -77,6 +79,15 @@ impl State {
             .iter()
             .filter(|k| k.trusted.trusted(repo, at).is_ok())
             .filter_map(|k| k.key.as_ref().map(|key| Verifier { id: &k.row.id, key }))
+            .collect()
+    }
+
+    /// The OpenPGP keys trusted for `repo` at `at`.
+    fn pgp_keys(&self, repo: &str, at: i64) -> Vec<(&str, &signet_openpgp::Keyring)> {
+        self.keys
+            .iter()
+            .filter(|k| k.trusted.trusted(repo, at).is_ok())
+            .filter_map(|k| k.pgp.as_ref().map(|r| (k.row.id.as_str(), r)))
             .collect()
     }
 
@@ -714,12 +725,17 @@ impl Registry {
         let verifiers = state.verifiers(repo, at);
         let root = self.signing().root.as_ref();
         let mut f = Findings::default();
-        for ext in [".sig", ".sig.bin", ".sigstore.json"] {
+        for ext in [".sig", ".sig.bin", ".sigstore.json", ".asc"] {
             let sp = format!("{path}{ext}");
             let Some(row) = self.db().file(repo, &sp).await? else {
                 continue;
             };
             let source = format!("file {sp}");
+            if ext == ".asc" {
+                self.pgp_file_signature(state, repo, &source, &row, digest, at, &mut f)
+                    .await?;
+                continue;
+            }
             match self.small_blob_any(&row.digest, row.size).await? {
                 Some(bytes) => f.file_signature(&source, digest, &bytes, &verifiers, root),
                 None => f.checks.push(signet_policy::evidence::Check {
@@ -730,6 +746,100 @@ impl Registry {
             }
         }
         Ok(f)
+    }
+
+    /// An OpenPGP detached signature (`.asc`) of a file, checked against the
+    /// `gpg` keys trusted for `repo`. The signature covers the file's bytes
+    /// (not a digest), so the file is streamed through the verifier on a
+    /// blocking thread.
+    #[allow(clippy::too_many_arguments)]
+    async fn pgp_file_signature(
+        &self,
+        state: &State,
+        repo: &str,
+        source: &str,
+        sig_file: &super::db::FileRow,
+        digest: &str,
+        at: i64,
+        f: &mut Findings,
+    ) -> Result<()> {
+        use futures_util::StreamExt;
+        use signet_policy::decide::{Claim, Evidence, Signer};
+        use signet_policy::document::SignatureType;
+        let fail = |f: &mut Findings, detail: String| {
+            f.checks.push(signet_policy::evidence::Check {
+                source: source.to_owned(),
+                ok: false,
+                detail,
+            })
+        };
+        let keys = state.pgp_keys(repo, at);
+        if keys.is_empty() {
+            fail(
+                f,
+                "no OpenPGP (gpg) key is registered for this repository".into(),
+            );
+            return Ok(());
+        }
+        let Some(sig) = self.small_blob_any(&sig_file.digest, sig_file.size).await? else {
+            fail(f, "the signature file is too large".into());
+            return Ok(());
+        };
+        let ring = signet_openpgp::Keyring::merge(keys.iter().map(|(_, r)| *r));
+        let mut stream = self.blob_stream(digest, None).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(4);
+        let verify = tokio::task::spawn_blocking(move || {
+            ring.verify_detached(
+                &sig,
+                ChunkReader {
+                    rx,
+                    buf: axum::body::Bytes::new(),
+                },
+            )
+        });
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| std::io::Error::other(format!("{e:#}")));
+            if tx.send(chunk).await.is_err() {
+                break; // the verifier has stopped reading
+            }
+        }
+        drop(tx);
+        match verify.await.context("the OpenPGP verifier stopped")? {
+            Ok(who) => {
+                let ids: Vec<&str> = keys
+                    .iter()
+                    .filter(|(_, r)| r.contains(&who.fingerprint))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in &ids {
+                    let e = Evidence {
+                        claim: Claim::Signature {
+                            signature_type: SignatureType::Gpg,
+                        },
+                        signer: Signer::Key {
+                            key_id: (*id).to_owned(),
+                        },
+                        time: None,
+                        source: source.to_owned(),
+                    };
+                    if !f.evidence.contains(&e) {
+                        f.evidence.push(e);
+                    }
+                }
+                f.checks.push(signet_policy::evidence::Check {
+                    source: source.to_owned(),
+                    ok: true,
+                    detail: format!(
+                        "OpenPGP signature by key {} (certificate {}, registered as {})",
+                        who.key_id,
+                        who.fingerprint,
+                        ids.join(", ")
+                    ),
+                });
+            }
+            Err(e) => fail(f, e.to_string()),
+        }
+        Ok(())
     }
 
     async fn small_blob_any(&self, digest: &str, size: u64) -> Result<Option<Vec<u8>>> {
@@ -1227,6 +1337,9 @@ pub(crate) fn load_key(row: KeyRow) -> LoadedKey {
         _ => KeyKind::Cosign,
     };
     let key = parse_public_key(&row.kind, &row.public_key).ok();
+    let pgp = (kind == KeyKind::Gpg)
+        .then(|| parse_gpg_key(&row.public_key).ok().map(|(r, _)| r))
+        .flatten();
     let trusted = TrustedKey {
         id: row.id.clone(),
         name: row.name.clone(),
@@ -1235,7 +1348,12 @@ pub(crate) fn load_key(row: KeyRow) -> LoadedKey {
         expires_at: row.expires_at,
         revoked_at: row.revoked_at,
     };
-    LoadedKey { row, key, trusted }
+    LoadedKey {
+        row,
+        key,
+        pgp,
+        trusted,
+    }
 }
 
 /// The verifier of an uploaded key: a PEM public key (`cosign`) or an
@@ -1251,11 +1369,25 @@ pub fn parse_public_key(kind: &str, pem: &str) -> Result<PublicKey> {
                 .cloned()
                 .map_err(|e| anyhow::anyhow!("the certificate's key: {e}"))
         }
-        "gpg" => anyhow::bail!(
-            "OpenPGP keys are not supported yet: upload a cosign public key or an X.509 certificate"
-        ),
+        "gpg" => anyhow::bail!("an OpenPGP key has no PEM form (read it with parse_gpg_key)"),
         other => anyhow::bail!("unknown key type {other:?}: use cosign, x509 or gpg"),
     }
+}
+
+/// An uploaded OpenPGP certificate (armored, as `gpg --armor --export`
+/// writes it): its keyring and primary fingerprint. One certificate per key.
+pub fn parse_gpg_key(armored: &str) -> Result<(signet_openpgp::Keyring, String)> {
+    let ring = signet_openpgp::Keyring::parse(armored.as_bytes())
+        .context("public_key is not an OpenPGP certificate (give `gpg --armor --export KEYID`)")?;
+    let fps = ring.fingerprints();
+    if fps.len() != 1 {
+        anyhow::bail!(
+            "public_key holds {} OpenPGP certificates: upload one per key",
+            fps.len()
+        );
+    }
+    let fp = fps.into_iter().next().unwrap_or_default();
+    Ok((ring, fp))
 }
 
 /// Policies as stored, parsed (for the API).
@@ -1263,4 +1395,26 @@ pub(crate) fn parse_rows(rows: &[PolicyRow]) -> Vec<(PolicyRow, Option<Policy>)>
     rows.iter()
         .map(|r| (r.clone(), Policy::parse(&r.document).ok()))
         .collect()
+}
+
+/// A blocking reader over chunks sent from the async side.
+struct ChunkReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>,
+    buf: axum::body::Bytes,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.buf.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.buf = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buf.len());
+        out[..n].copy_from_slice(&self.buf[..n]);
+        let _ = self.buf.split_to(n);
+        Ok(n)
+    }
 }

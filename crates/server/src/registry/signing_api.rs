@@ -19,7 +19,7 @@ use super::access::Level;
 use super::api::{OciError, OciResult, actor, authorize};
 use super::auth::{Caller, now};
 use super::rest::{bad_request, json_body, need_user, not_found, read_body};
-use super::signing::{is_signature_artifact, parse_public_key};
+use super::signing::{is_signature_artifact, parse_gpg_key, parse_public_key};
 use super::signing_db::{AuditEvent, Held, KeyRow};
 use super::{Registry, names};
 
@@ -128,8 +128,18 @@ fn key_row(k: NewKey, user: &str) -> OciResult<KeyRow> {
             ),
         ));
     }
-    let key = parse_public_key(&k.kind, &k.public_key)
-        .map_err(|e| bad_request("KEY_INVALID", format!("{e:#}")))?;
+    let (public_key, fingerprint) = if k.kind == "gpg" {
+        let (_, fp) = parse_gpg_key(&k.public_key)
+            .map_err(|e| bad_request("KEY_INVALID", format!("{e:#}")))?;
+        (k.public_key.clone(), fp)
+    } else {
+        let key = parse_public_key(&k.kind, &k.public_key)
+            .map_err(|e| bad_request("KEY_INVALID", format!("{e:#}")))?;
+        (
+            key.to_pem_or(&k.public_key),
+            format!("sha256:{}", key.fingerprint()),
+        )
+    };
     if k.repositories.is_empty() {
         return Err(bad_request(
             "INVALID_REQUEST",
@@ -151,8 +161,8 @@ fn key_row(k: NewKey, user: &str) -> OciResult<KeyRow> {
         id: new_id()?,
         name: k.name,
         kind: k.kind,
-        public_key: key.to_pem_or(&k.public_key),
-        fingerprint: format!("sha256:{}", key.fingerprint()),
+        public_key,
+        fingerprint,
         repositories: k.repositories,
         metadata,
         created_at: created,
