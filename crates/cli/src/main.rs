@@ -79,6 +79,9 @@ enum Command {
     Registry(cmd::registry::Command),
     /// An artifact's chain of custody from signet serve, verified against its log.
     Custody(cmd::custody::Args),
+    /// Debian repositories: write, sign (InRelease, Release.gpg) and verify Release files.
+    #[command(subcommand)]
+    Apt(cmd::apt::Command),
     /// Signing policies: lint, apply to a server, dry-run against an artifact.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
@@ -168,6 +171,7 @@ fn main() -> ExitCode {
         Command::Log(c) => cmd::log::run(c),
         Command::Registry(c) => cmd::registry::run(c),
         Command::Policy(c) => cmd::policy::run(c),
+        Command::Apt(c) => cmd::apt::run(c),
         Command::Custody(a) => cmd::custody::run(a),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Conformance(c) => cmd::conformance::run(c),
