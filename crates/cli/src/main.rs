@@ -82,6 +82,9 @@ enum Command {
     /// Debian repositories: write, sign (InRelease, Release.gpg) and verify Release files.
     #[command(subcommand)]
     Apt(cmd::apt::Command),
+    /// RPM packages: sign (header signature, as rpmsign) and verify.
+    #[command(subcommand)]
+    Rpm(cmd::rpm::Command),
     /// Signing policies: lint, apply to a server, dry-run against an artifact.
     #[command(subcommand)]
     Policy(cmd::policy::Command),
@@ -172,6 +175,7 @@ fn main() -> ExitCode {
         Command::Registry(c) => cmd::registry::run(c),
         Command::Policy(c) => cmd::policy::run(c),
         Command::Apt(c) => cmd::apt::run(c),
+        Command::Rpm(c) => cmd::rpm::run(c),
         Command::Custody(a) => cmd::custody::run(a),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Conformance(c) => cmd::conformance::run(c),

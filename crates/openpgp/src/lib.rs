@@ -224,6 +224,15 @@ impl SecretKey {
             .map_err(other)
     }
 
+    /// The OpenPGP public-key algorithm id of the key that signs (1 RSA,
+    /// 17 DSA, 19 ECDSA, 22 EdDSA, ...).
+    pub fn signing_algorithm(&self) -> u8 {
+        match self.signing_subkey() {
+            Some(sub) => u8::from(sub.key.algorithm()),
+            None => u8::from(self.key.primary_key.algorithm()),
+        }
+    }
+
     /// Checks `passphrase` opens the key that signs.
     pub fn unlock(&self, passphrase: &str) -> Result<()> {
         self.detached(passphrase, &b""[..]).map(|_| ())

@@ -15,6 +15,7 @@ pub(crate) mod pgp;
 pub(crate) mod policy;
 pub(crate) mod public_key;
 pub(crate) mod registry;
+pub(crate) mod rpm;
 pub(crate) mod serve;
 pub(crate) mod sign_blob;
 pub(crate) mod trusted_root;

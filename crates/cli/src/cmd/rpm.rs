@@ -1,0 +1,187 @@
+//! `signet rpm sign|verify`: header-only OpenPGP signatures of RPM
+//! packages, where rpm 4.18 (`rpmkeys --checksig`) looks for them. The
+//! payload is streamed; the signed package replaces the original only
+//! when complete (a temporary file renamed over it).
+
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use signet_crypto::digest::{Digest, DigestAlgorithm, Hasher};
+use signet_packages::rpm;
+
+use crate::VerificationFailed;
+use crate::keyref::{Purpose, password};
+
+/// `signet rpm ...`
+#[derive(clap::Subcommand)]
+pub(crate) enum Command {
+    /// Sign RPM packages with an OpenPGP key (header signature, as
+    /// `rpmsign --addsign` makes it).
+    Sign(SignArgs),
+    /// Verify RPM packages: header and payload digests, and the header
+    /// signature against a keyring.
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `signet rpm sign`.
+#[derive(clap::Args)]
+pub(crate) struct SignArgs {
+    /// OpenPGP secret key (RSA or Ed25519; armored or binary); passphrase
+    /// from SIGNET_PASSWORD.
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Write the signed package to FILE (default: replace the package).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The packages.
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+}
+
+/// Arguments of `signet rpm verify`.
+#[derive(clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// OpenPGP keyring (armored or binary, as `gpg --export` writes it).
+    #[arg(long, value_name = "FILE")]
+    keyring: PathBuf,
+    /// The packages.
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+}
+
+pub(crate) fn run(c: Command) -> Result<ExitCode> {
+    match c {
+        Command::Sign(a) => sign(a),
+        Command::Verify(a) => verify(a),
+    }
+}
+
+fn open(p: &Path) -> Result<BufReader<std::fs::File>> {
+    let f = std::fs::File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
+    Ok(BufReader::with_capacity(1 << 20, f))
+}
+
+fn sign(a: SignArgs) -> Result<ExitCode> {
+    if a.output.is_some() && a.packages.len() > 1 {
+        bail!("--output names one file: sign one package at a time with it");
+    }
+    let bytes = std::fs::read(&a.key)
+        .with_context(|| format!("cannot read OpenPGP key {}", a.key.display()))?;
+    let key = signet_openpgp::SecretKey::parse(&bytes)
+        .with_context(|| format!("OpenPGP key {}", a.key.display()))?;
+    let sig_tag = rpm::header_signature_tag(key.signing_algorithm()).ok_or_else(|| {
+        anyhow!("rpm takes RSA, DSA or EdDSA OpenPGP keys; this key's algorithm is not one")
+    })?;
+    let pw = password(Purpose::Open)?;
+    let pw = std::str::from_utf8(&pw).context("the passphrase is not UTF-8")?;
+    key.unlock(pw)?;
+    for pkg in &a.packages {
+        let mut r = open(pkg)?;
+        let prefix = rpm::read_prefix(&mut r).with_context(|| pkg.display().to_string())?;
+        let packet = key.sign_detached_binary(pw, &prefix.header_bytes[..])?;
+        let head = prefix.signed(sig_tag, &packet)?;
+        let target = a.output.clone().unwrap_or_else(|| pkg.clone());
+        let dir = target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        tmp.write_all(&head)?;
+        std::io::copy(&mut r, &mut tmp)
+            .with_context(|| format!("copying {}'s payload", pkg.display()))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+        eprintln!(
+            "{}: signed with key {} ({})",
+            target.display(),
+            key.fingerprint(),
+            if sig_tag == rpm::tag::RSA {
+                "RSAHEADER"
+            } else {
+                "DSAHEADER"
+            }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(a: VerifyArgs) -> Result<ExitCode> {
+    let ring_bytes = std::fs::read(&a.keyring)
+        .with_context(|| format!("cannot read keyring {}", a.keyring.display()))?;
+    let ring = signet_openpgp::Keyring::parse(&ring_bytes)
+        .with_context(|| format!("keyring {}", a.keyring.display()))?;
+    let mut failed = 0usize;
+    for pkg in &a.packages {
+        match verify_one(&ring, pkg) {
+            Ok(line) => eprintln!("{}: {line}", pkg.display()),
+            Err(e) => {
+                eprintln!("{}: {e:#}", pkg.display());
+                if !e.chain().any(|c| c.is::<VerificationFailed>()) {
+                    return Err(e);
+                }
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(anyhow!(VerificationFailed).context(format!(
+            "{failed} of {} packages failed verification",
+            a.packages.len()
+        )));
+    }
+    println!("Verified OK");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_one(ring: &signet_openpgp::Keyring, pkg: &Path) -> Result<String> {
+    let fail = |m: String| anyhow!(VerificationFailed).context(m);
+    let mut r = open(pkg)?;
+    let prefix = rpm::read_prefix(&mut r)?;
+    let mut checks = Vec::new();
+    if let Some(want) = prefix.header_sha256() {
+        let got = Digest::of(DigestAlgorithm::Sha256, &prefix.header_bytes).to_hex();
+        if !got.eq_ignore_ascii_case(&want) {
+            return Err(fail(
+                "the header's SHA-256 does not match (the header was altered)".into(),
+            ));
+        }
+        checks.push("header SHA-256 OK");
+    }
+    if let Some(want) = prefix.payload_sha256() {
+        let mut h = Hasher::new(DigestAlgorithm::Sha256);
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = r
+                .read(&mut buf)
+                .with_context(|| format!("reading {}", pkg.display()))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        if !h.finish().to_hex().eq_ignore_ascii_case(&want) {
+            return Err(fail(
+                "the payload's SHA-256 does not match (the payload was altered)".into(),
+            ));
+        }
+        checks.push("payload SHA-256 OK");
+    }
+    let Some(sig) = prefix.header_signature() else {
+        return Err(fail(
+            "not signed (no RSAHEADER or DSAHEADER signature)".into(),
+        ));
+    };
+    let who = ring
+        .verify_detached(sig, &prefix.header_bytes[..])
+        .map_err(|e| fail(format!("header signature: {e}")))?;
+    Ok(format!(
+        "{}; signature OK, key {} ({})",
+        checks.join(", "),
+        who.key_id,
+        who.user_ids.first().map(String::as_str).unwrap_or("")
+    ))
+}

@@ -1,0 +1,260 @@
+//! RPM header signatures against the real rpm 4.18 (Debian's `rpm`):
+//! `rpmkeys --checksig` accepts packages `signet rpm sign` signed (Ed25519
+//! and RSA keys) after `rpmkeys --import`, and rejects them when altered;
+//! `signet rpm verify` accepts a package `rpmsign` signed with gpg.
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+const SPEC: &str = "Name: signet-hello
+Version: 1.0
+Release: 1
+Summary: signet test package
+License: MIT
+BuildArch: noarch
+
+%description
+A test package.
+
+%install
+mkdir -p %{buildroot}/usr/share/signet-hello
+echo hello > %{buildroot}/usr/share/signet-hello/hello.txt
+
+%files
+/usr/share/signet-hello/hello.txt
+";
+
+fn build_rpm(d: &Path) -> PathBuf {
+    std::fs::write(d.join("hello.spec"), SPEC).unwrap();
+    let top = d.join("top");
+    let o = sh(
+        d,
+        "rpmbuild",
+        &[
+            "-bb",
+            "--nodeps",
+            "--define",
+            &format!("_topdir {}", top.display()),
+            "--define",
+            &format!("_tmppath {}", d.join("tmp").display()),
+            "hello.spec",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    top.join("RPMS/noarch/signet-hello-1.0-1.noarch.rpm")
+}
+
+#[test]
+fn rpm_checksig_accepts_our_signatures_and_we_accept_rpmsign() {
+    for tool in ["rpmbuild", "rpmkeys", "rpmsign", "gpg"] {
+        if peer(tool).is_none() {
+            return signet_testkit::missing("rpm (rpmbuild, rpmkeys, rpmsign) and gpg");
+        }
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let built = build_rpm(d);
+    let db = d.join("rpmdb");
+    std::fs::create_dir(&db).unwrap();
+    let dbpath = db.to_str().unwrap();
+    let checksig = |pkg: &Path| {
+        sh(
+            d,
+            "rpmkeys",
+            &[
+                "--dbpath",
+                dbpath,
+                "--checksig",
+                "-v",
+                pkg.to_str().unwrap(),
+            ],
+        )
+    };
+
+    for (algo, prefix, header) in [("ed25519", "ed", "EdDSA"), ("rsa3072", "rsa", "RSA")] {
+        let o = run(signet(d)
+            .args([
+                "generate-key-pair",
+                "--type",
+                "pgp",
+                "--pgp-algorithm",
+                algo,
+            ])
+            .args([
+                "--user-id",
+                "Packager <pkg@example.com>",
+                "--output-key-prefix",
+                prefix,
+            ])
+            .env("SIGNET_PASSWORD", "pw"));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let pkg = d.join(format!("{prefix}.rpm"));
+        std::fs::copy(&built, &pkg).unwrap();
+        // Unsigned: ours refuses.
+        let o = run(signet(d).args([
+            "rpm",
+            "verify",
+            "--keyring",
+            &format!("{prefix}.pub.asc"),
+            pkg.to_str().unwrap(),
+        ]));
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(o.stderr.contains("not signed"), "{}", o.stderr);
+        // Wrong passphrase: the package is untouched.
+        let before = std::fs::read(&pkg).unwrap();
+        let o = run(signet(d)
+            .args([
+                "rpm",
+                "sign",
+                "--key",
+                &format!("{prefix}.key.asc"),
+                pkg.to_str().unwrap(),
+            ])
+            .env("SIGNET_PASSWORD", "wrong"));
+        assert_ne!(o.code, 0);
+        assert!(o.stderr.contains("passphrase"), "{}", o.stderr);
+        assert_eq!(std::fs::read(&pkg).unwrap(), before);
+
+        let o = run(signet(d)
+            .args([
+                "rpm",
+                "sign",
+                "--key",
+                &format!("{prefix}.key.asc"),
+                pkg.to_str().unwrap(),
+            ])
+            .env("SIGNET_PASSWORD", "pw"));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        // rpm without the key: NOKEY, not OK.
+        let o = checksig(&pkg);
+        assert_ne!(o.code, 0, "{}{}", o.stdout, o.stderr);
+        let o = sh(
+            d,
+            "rpmkeys",
+            &["--dbpath", dbpath, "--import", &format!("{prefix}.pub.asc")],
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let o = checksig(&pkg);
+        assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+        assert!(
+            o.stdout
+                .contains(&format!("Header V4 {header}/SHA256 Signature")),
+            "{}",
+            o.stdout
+        );
+        assert!(
+            o.stdout.contains("Payload SHA256 digest: OK"),
+            "{}",
+            o.stdout
+        );
+        let o = run(signet(d).args([
+            "rpm",
+            "verify",
+            "--keyring",
+            &format!("{prefix}.pub.asc"),
+            pkg.to_str().unwrap(),
+        ]));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+
+        // Altered payload: both refuse.
+        let mut bytes = std::fs::read(&pkg).unwrap();
+        let at = bytes.len() - 20;
+        bytes[at] ^= 0x55;
+        let evil = d.join(format!("{prefix}-evil.rpm"));
+        std::fs::write(&evil, &bytes).unwrap();
+        let o = checksig(&evil);
+        assert_ne!(o.code, 0, "rpm accepted an altered package: {}", o.stdout);
+        let o = run(signet(d).args([
+            "rpm",
+            "verify",
+            "--keyring",
+            &format!("{prefix}.pub.asc"),
+            evil.to_str().unwrap(),
+        ]));
+        assert_eq!(o.code, 1, "{}", o.stderr);
+        assert!(o.stderr.contains("payload"), "{}", o.stderr);
+    }
+
+    // rpmsign (with gpg) signs; we verify against gpg's binary export.
+    let home = d.join("gnupg");
+    std::fs::create_dir(&home).unwrap();
+    let gpg = |args: &[&str]| {
+        std::process::Command::new("gpg")
+            .env("GNUPGHOME", &home)
+            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        gpg(&[
+            "--quick-gen-key",
+            "Rpm <rpm@example.com>",
+            "rsa3072",
+            "sign",
+            "never"
+        ])
+        .status
+        .success()
+    );
+    std::fs::write(
+        d.join("rpm.gpg"),
+        gpg(&["--export", "rpm@example.com"]).stdout,
+    )
+    .unwrap();
+    let pkg = d.join("rpmsign.rpm");
+    std::fs::copy(&built, &pkg).unwrap();
+    let o = std::process::Command::new("rpmsign")
+        .env("GNUPGHOME", &home)
+        .args([
+            "--addsign",
+            "--define",
+            "_gpg_name rpm@example.com",
+            "--define",
+            &format!("_gpg_path {}", home.display()),
+            "--define",
+            "__gpg /usr/bin/gpg",
+            "--define",
+            "_gpg_sign_cmd_extra_args --batch --pinentry-mode loopback --passphrase ''",
+            pkg.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(signet(d).args([
+        "rpm",
+        "verify",
+        "--keyring",
+        "rpm.gpg",
+        pkg.to_str().unwrap(),
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("Rpm <rpm@example.com>"), "{}", o.stderr);
+    // Against another keyring: the key ID is named.
+    let o = run(signet(d).args([
+        "rpm",
+        "verify",
+        "--keyring",
+        "ed.pub.asc",
+        pkg.to_str().unwrap(),
+    ]));
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("not in the keyring"), "{}", o.stderr);
+    // Junk and truncated packages: clear errors.
+    std::fs::write(d.join("junk.rpm"), b"not an rpm at all").unwrap();
+    let o = run(signet(d).args(["rpm", "verify", "--keyring", "rpm.gpg", "junk.rpm"]));
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("RPM package"), "{}", o.stderr);
+    let bytes = std::fs::read(&built).unwrap();
+    std::fs::write(d.join("cut.rpm"), &bytes[..200]).unwrap();
+    let o = run(signet(d)
+        .args(["rpm", "sign", "--key", "ed.key.asc", "cut.rpm"])
+        .env("SIGNET_PASSWORD", "pw"));
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("truncated"), "{}", o.stderr);
+    assert_eq!(std::fs::read(d.join("cut.rpm")).unwrap(), &bytes[..200]);
+}
