@@ -82,6 +82,9 @@ enum Command {
     /// Debian repositories: write, sign (InRelease, Release.gpg) and verify Release files.
     #[command(subcommand)]
     Apt(cmd::apt::Command),
+    /// Alpine APK packages: sign (abuild's .SIGN segment) and verify.
+    #[command(subcommand)]
+    Apk(cmd::apk::Command),
     /// RPM packages: sign (header signature, as rpmsign) and verify.
     #[command(subcommand)]
     Rpm(cmd::rpm::Command),
@@ -176,6 +179,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => cmd::policy::run(c),
         Command::Apt(c) => cmd::apt::run(c),
         Command::Rpm(c) => cmd::rpm::run(c),
+        Command::Apk(c) => cmd::apk::run(c),
         Command::Custody(a) => cmd::custody::run(a),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),
         Command::Conformance(c) => cmd::conformance::run(c),

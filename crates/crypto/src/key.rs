@@ -137,6 +137,9 @@ pub enum SignatureScheme {
     RsaPkcs1Sha512,
     /// Ed25519 (pure).
     Ed25519,
+    /// RSA PKCS#1 v1.5 with SHA-1: verification of legacy formats only
+    /// (Alpine's `.SIGN.RSA.` package signatures); never made here.
+    RsaPkcs1Sha1Legacy,
 }
 
 impl SignatureScheme {
@@ -156,6 +159,7 @@ impl SignatureScheme {
             (S::RsaPkcs1Sha256, K::Rsa) => &lc::RSA_PKCS1_2048_8192_SHA256,
             (S::RsaPkcs1Sha384, K::Rsa) => &lc::RSA_PKCS1_2048_8192_SHA384,
             (S::RsaPkcs1Sha512, K::Rsa) => &lc::RSA_PKCS1_2048_8192_SHA512,
+            (S::RsaPkcs1Sha1Legacy, K::Rsa) => &lc::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
             (S::Ed25519, K::Ed25519) => &lc::ED25519,
             _ => return None,
         })

@@ -5,12 +5,15 @@
 //! - [`rpm`]: the lead, the signature header and the header of an RPM v3
 //!   package file; header-only OpenPGP signatures where rpm 4.18 looks for
 //!   them (`RSAHEADER` for RSA keys, `DSAHEADER` for EdDSA and DSA).
+//! - [`apk`]: Alpine packages, concatenated gzip members (signature,
+//!   control, data) as abuild writes them.
 //!
 //! Written here: no maintained Rust crate reads and rewrites the RPM
 //! signature header without also pulling in a build toolchain; the format
 //! is small (RPM's "Package File Format" and "Signatures and Digests"
 //! documents) and every read is bounds-checked.
 
+pub mod apk;
 pub mod rpm;
 
 /// A package that cannot be read, and why.

@@ -1,5 +1,6 @@
 //! One module per subcommand: an `Args` struct and `run(args)`.
 
+pub(crate) mod apk;
 pub(crate) mod apt;
 pub(crate) mod archive;
 pub(crate) mod blob_attestation;

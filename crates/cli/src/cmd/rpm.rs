@@ -92,6 +92,12 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
         tmp.write_all(&head)?;
         std::io::copy(&mut r, &mut tmp)
             .with_context(|| format!("copying {}'s payload", pkg.display()))?;
+        // The signed package keeps the original's mode (a temporary file
+        // is 0600).
+        let perms = std::fs::metadata(pkg)
+            .with_context(|| format!("cannot read {}", pkg.display()))?
+            .permissions();
+        tmp.as_file().set_permissions(perms)?;
         tmp.as_file().sync_all()?;
         tmp.persist(&target)
             .with_context(|| format!("cannot replace {}", target.display()))?;

@@ -1,0 +1,239 @@
+//! `signet apk sign|verify`: Alpine package signatures in abuild's layout
+//! (a gzip member with `.SIGN.RSA256.<key>.rsa.pub` ahead of the control
+//! segment). Signing writes SHA-256 signatures (`RSA256`, read by
+//! apk-tools 2.12 and later); verification reads those and abuild's SHA-1
+//! `.SIGN.RSA.` ones, and checks the data segment against `datahash`.
+
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use signet_crypto::digest::{Digest, DigestAlgorithm, Hasher};
+use signet_crypto::{KeyAlgorithm, Message, PublicKey, SignatureScheme};
+use signet_packages::apk::{self, SigHash};
+
+use crate::VerificationFailed;
+use crate::keyref::{load_signer, load_verifier};
+
+/// `signet apk ...`
+#[derive(clap::Subcommand)]
+pub(crate) enum Command {
+    /// Sign APK packages with an RSA key (replacing earlier signatures).
+    Sign(SignArgs),
+    /// Verify APK packages: the control segment's signature and the data
+    /// segment's hash.
+    Verify(VerifyArgs),
+}
+
+/// Arguments of `signet apk sign`.
+#[derive(clap::Args)]
+pub(crate) struct SignArgs {
+    /// RSA private key (PEM: PKCS#1 as `openssl genrsa` writes, PKCS#8,
+    /// or signet/cosign encrypted), env://VAR or a pkcs11: URI.
+    #[arg(long)]
+    key: String,
+    /// The public key's file name apk looks up in /etc/apk/keys (default:
+    /// the key file's name without .pem/.key/.rsa, plus ".rsa.pub").
+    #[arg(long)]
+    key_name: Option<String>,
+    /// Write the signed package to FILE (default: replace the package).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The packages.
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+}
+
+/// Arguments of `signet apk verify`.
+#[derive(clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// RSA public key (PEM).
+    #[arg(long)]
+    key: String,
+    /// Accept only signatures naming this key file (`name.rsa.pub`).
+    #[arg(long)]
+    key_name: Option<String>,
+    /// The packages.
+    #[arg(required = true)]
+    packages: Vec<PathBuf>,
+}
+
+pub(crate) fn run(c: Command) -> Result<ExitCode> {
+    match c {
+        Command::Sign(a) => sign(a),
+        Command::Verify(a) => verify(a),
+    }
+}
+
+fn default_key_name(key: &str) -> String {
+    let file = Path::new(key)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "signet".into());
+    let mut stem = file.as_str();
+    for ext in [".pem", ".key", ".priv", ".rsa"] {
+        stem = stem.strip_suffix(ext).unwrap_or(stem);
+    }
+    format!("{stem}.rsa.pub")
+}
+
+/// The file's first bytes (up to apk::MAX_PREFIX) and the open file.
+fn head(path: &Path) -> Result<(Vec<u8>, std::fs::File)> {
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut buf = Vec::new();
+    (&mut f)
+        .take(apk::MAX_PREFIX as u64)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((buf, f))
+}
+
+fn sign(a: SignArgs) -> Result<ExitCode> {
+    if a.output.is_some() && a.packages.len() > 1 {
+        bail!("--output names one file: sign one package at a time with it");
+    }
+    let signer = load_signer(&a.key)?;
+    if signer.public_key().algorithm() != KeyAlgorithm::Rsa {
+        bail!(
+            "APK signatures are RSA; {} is a {} key (make one with `openssl genrsa -out key.rsa 4096`)",
+            a.key,
+            signer.public_key().algorithm()
+        );
+    }
+    let key_name = a
+        .key_name
+        .clone()
+        .unwrap_or_else(|| default_key_name(&a.key));
+    for pkg in &a.packages {
+        let (buf, mut f) = head(pkg)?;
+        let prefix = apk::read_prefix(&buf).with_context(|| pkg.display().to_string())?;
+        let digest = Digest::of(DigestAlgorithm::Sha256, &prefix.control);
+        let sig = signer.sign(&Message::Digest(digest))?;
+        let member = apk::signature_member(SigHash::Sha256, &key_name, &sig)?;
+        let target = a.output.clone().unwrap_or_else(|| pkg.clone());
+        let dir = target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)
+            .with_context(|| format!("cannot write in {}", dir.display()))?;
+        tmp.write_all(&member)?;
+        tmp.write_all(&prefix.control)?;
+        f.seek(SeekFrom::Start(prefix.data_offset))?;
+        std::io::copy(&mut f, &mut tmp)
+            .with_context(|| format!("copying {}'s data", pkg.display()))?;
+        // The signed package keeps the original's mode (a temporary file
+        // is 0600).
+        let perms = std::fs::metadata(pkg)
+            .with_context(|| format!("cannot read {}", pkg.display()))?
+            .permissions();
+        tmp.as_file().set_permissions(perms)?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&target)
+            .with_context(|| format!("cannot replace {}", target.display()))?;
+        eprintln!("{}: signed as .SIGN.RSA256.{key_name}", target.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(a: VerifyArgs) -> Result<ExitCode> {
+    let key = load_verifier(&a.key)?;
+    if key.algorithm() != KeyAlgorithm::Rsa {
+        bail!(
+            "APK signatures are RSA; {} is a {} key",
+            a.key,
+            key.algorithm()
+        );
+    }
+    let mut failed = 0usize;
+    for pkg in &a.packages {
+        match verify_one(&key, a.key_name.as_deref(), pkg) {
+            Ok(line) => eprintln!("{}: {line}", pkg.display()),
+            Err(e) => {
+                eprintln!("{}: {e:#}", pkg.display());
+                if !e.chain().any(|c| c.is::<VerificationFailed>()) {
+                    return Err(e);
+                }
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(anyhow!(VerificationFailed).context(format!(
+            "{failed} of {} packages failed verification",
+            a.packages.len()
+        )));
+    }
+    println!("Verified OK");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_one(key: &PublicKey, key_name: Option<&str>, pkg: &Path) -> Result<String> {
+    let fail = |m: String| anyhow!(VerificationFailed).context(m);
+    let (buf, mut f) = head(pkg)?;
+    let prefix = apk::read_prefix(&buf)?;
+    if prefix.signatures.is_empty() {
+        return Err(fail("not signed (no .SIGN. segment)".into()));
+    }
+    let mut tried = Vec::new();
+    let mut good = None;
+    for s in &prefix.signatures {
+        if key_name.is_some_and(|n| n != s.key_name) {
+            tried.push(format!("{} (another key)", s.key_name));
+            continue;
+        }
+        let ok = match s.hash {
+            SigHash::Sha256 => key.verify(
+                &Message::Digest(Digest::of(DigestAlgorithm::Sha256, &prefix.control)),
+                &s.bytes,
+            ),
+            SigHash::Sha1 => key.verify_scheme(
+                SignatureScheme::RsaPkcs1Sha1Legacy,
+                &prefix.control,
+                &s.bytes,
+            ),
+        };
+        match ok {
+            Ok(()) => {
+                good = Some(s);
+                break;
+            }
+            Err(_) => tried.push(format!("{} (does not verify with this key)", s.key_name)),
+        }
+    }
+    let Some(s) = good else {
+        return Err(fail(format!("no signature verifies: {}", tried.join(", "))));
+    };
+    let Some(want) = prefix.field("datahash") else {
+        return Err(fail(
+            "the control segment has no datahash: the data segment is not covered".into(),
+        ));
+    };
+    f.seek(SeekFrom::Start(prefix.data_offset))?;
+    let mut r = BufReader::with_capacity(1 << 20, f);
+    let mut h = Hasher::new(DigestAlgorithm::Sha256);
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = r.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&chunk[..n]);
+    }
+    if !h.finish().to_hex().eq_ignore_ascii_case(want) {
+        return Err(fail(
+            "the data segment does not match datahash (the files were altered)".into(),
+        ));
+    }
+    Ok(format!(
+        "{} signature by {} OK, data hash OK ({})",
+        match s.hash {
+            SigHash::Sha1 => "RSA (SHA-1)",
+            SigHash::Sha256 => "RSA256",
+        },
+        s.key_name,
+        prefix.field("pkgname").unwrap_or("?")
+    ))
+}
