@@ -85,6 +85,9 @@ enum Command {
     /// Alpine APK packages: sign (abuild's .SIGN segment) and verify.
     #[command(subcommand)]
     Apk(cmd::apk::Command),
+    /// Debian packages: sign and verify debsigs signatures (_gpgorigin).
+    #[command(subcommand)]
+    Deb(cmd::deb::Command),
     /// RPM packages: sign (header signature, as rpmsign) and verify.
     #[command(subcommand)]
     Rpm(cmd::rpm::Command),
@@ -179,6 +182,7 @@ fn main() -> ExitCode {
         Command::Policy(c) => cmd::policy::run(c),
         Command::Apt(c) => cmd::apt::run(c),
         Command::Rpm(c) => cmd::rpm::run(c),
+        Command::Deb(c) => cmd::deb::run(c),
         Command::Apk(c) => cmd::apk::run(c),
         Command::Custody(a) => cmd::custody::run(a),
         Command::TrustedRoot(c) => cmd::trusted_root::run(c),

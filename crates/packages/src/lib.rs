@@ -5,6 +5,8 @@
 //! - [`rpm`]: the lead, the signature header and the header of an RPM v3
 //!   package file; header-only OpenPGP signatures where rpm 4.18 looks for
 //!   them (`RSAHEADER` for RSA keys, `DSAHEADER` for EdDSA and DSA).
+//! - [`deb`]: Debian `ar` archives and the members a debsigs signature
+//!   covers.
 //! - [`apk`]: Alpine packages, concatenated gzip members (signature,
 //!   control, data) as abuild writes them.
 //!
@@ -14,6 +16,7 @@
 //! documents) and every read is bounds-checked.
 
 pub mod apk;
+pub mod deb;
 pub mod rpm;
 
 /// A package that cannot be read, and why.

@@ -7,6 +7,7 @@ pub(crate) mod blob_attestation;
 pub(crate) mod conformance;
 pub(crate) mod copy;
 pub(crate) mod custody;
+pub(crate) mod deb;
 pub(crate) mod generate_key_pair;
 pub(crate) mod image;
 pub(crate) mod import_key_pair;

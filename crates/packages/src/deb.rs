@@ -1,0 +1,168 @@
+//! Debian binary packages (`ar` archives) and their debsigs signatures:
+//! an `_gpg<type>` member (`_gpgorigin` for the origin's) holding an
+//! OpenPGP detached signature of the concatenated contents of
+//! `debian-binary`, `control.tar.*` and `data.tar.*`, as debsigs writes it
+//! and debsig-verify checks it.
+//!
+//! [`members`] lists the members (seeking over their contents, so packages
+//! of any size stay out of memory); the caller streams the signed ranges.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use crate::{Malformed, malformed};
+
+const WHAT: &str = "Debian package";
+const MAGIC: &[u8; 8] = b"!<arch>\n";
+/// Most members read from one package.
+const MAX_MEMBERS: usize = 64;
+
+/// One archive member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Its name (trailing `/` and blanks removed).
+    pub name: String,
+    /// Where its contents start.
+    pub offset: u64,
+    /// Their length.
+    pub size: u64,
+}
+
+/// Lists the members of an `ar` archive.
+pub fn members<R: Read + Seek>(r: &mut R) -> Result<Vec<Member>, Malformed> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)
+        .map_err(|_| malformed(WHAT, "shorter than the ar magic (not a .deb?)"))?;
+    if &magic != MAGIC {
+        return Err(malformed(WHAT, "no ar magic (not a .deb?)"));
+    }
+    let end = r
+        .seek(SeekFrom::End(0))
+        .map_err(|e| malformed(WHAT, format!("cannot seek: {e}")))?;
+    let mut at = 8u64;
+    let mut out = Vec::new();
+    while at < end {
+        if out.len() == MAX_MEMBERS {
+            return Err(malformed(WHAT, format!("more than {MAX_MEMBERS} members")));
+        }
+        r.seek(SeekFrom::Start(at))
+            .map_err(|e| malformed(WHAT, format!("cannot seek: {e}")))?;
+        let mut h = [0u8; 60];
+        r.read_exact(&mut h)
+            .map_err(|_| malformed(WHAT, format!("truncated member header at byte {at}")))?;
+        if &h[58..60] != b"`\n" {
+            return Err(malformed(WHAT, format!("bad member header at byte {at}")));
+        }
+        let name = String::from_utf8_lossy(&h[..16])
+            .trim_end()
+            .trim_end_matches('/')
+            .to_owned();
+        let size: u64 = std::str::from_utf8(&h[48..58])
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| malformed(WHAT, format!("member {name:?} has no size")))?;
+        let offset = at + 60;
+        if offset.checked_add(size).is_none_or(|e| e > end) {
+            return Err(malformed(WHAT, format!("member {name:?} is truncated")));
+        }
+        out.push(Member { name, offset, size });
+        at = offset + size + (size & 1);
+    }
+    if out.first().is_none_or(|m| m.name != "debian-binary") {
+        return Err(malformed(WHAT, "the first member is not debian-binary"));
+    }
+    Ok(out)
+}
+
+/// The members a debsigs signature covers, in order: `debian-binary`,
+/// `control.tar*`, `data.tar*`.
+pub fn signed_members(members: &[Member]) -> Result<Vec<&Member>, Malformed> {
+    let find = |prefix: &str| {
+        members
+            .iter()
+            .find(|m| m.name == prefix || m.name.starts_with(&format!("{prefix}.")))
+            .ok_or_else(|| malformed(WHAT, format!("no {prefix} member")))
+    };
+    Ok(vec![
+        find("debian-binary")?,
+        find("control.tar")?,
+        find("data.tar")?,
+    ])
+}
+
+/// The header of a new member (ar's common format: name, mtime, uid, gid,
+/// mode, size) and the padding its contents need.
+pub fn member_header(name: &str, size: u64, mtime: u64) -> Result<[u8; 60], Malformed> {
+    if name.is_empty() || name.len() > 15 || !name.is_ascii() || name.contains(['/', ' ']) {
+        return Err(malformed(
+            WHAT,
+            format!("member name {name:?} does not fit ar's 16 bytes"),
+        ));
+    }
+    let text = format!(
+        "{:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+        name,
+        mtime.min(999_999_999_999),
+        0,
+        0,
+        100_644,
+        size
+    );
+    let mut h = [0u8; 60];
+    if text.len() != 60 {
+        return Err(malformed(WHAT, format!("member {name:?} of {size} bytes")));
+    }
+    h.copy_from_slice(text.as_bytes());
+    Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ar(members: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        for (n, b) in members {
+            out.extend_from_slice(&member_header(n, b.len() as u64, 0).unwrap());
+            out.extend_from_slice(b);
+            if b.len() % 2 == 1 {
+                out.push(b'\n');
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lists_members_and_the_signed_ones() {
+        let deb = ar(&[
+            ("debian-binary", b"2.0\n"),
+            ("control.tar.xz", b"ctl"),
+            ("data.tar.xz", b"data!"),
+            ("_gpgorigin", b"sig"),
+        ]);
+        let ms = members(&mut std::io::Cursor::new(&deb)).unwrap();
+        assert_eq!(ms.len(), 4);
+        assert_eq!(ms[1].name, "control.tar.xz");
+        let s = signed_members(&ms).unwrap();
+        let bytes: Vec<u8> = s
+            .iter()
+            .flat_map(|m| deb[m.offset as usize..(m.offset + m.size) as usize].to_vec())
+            .collect();
+        assert_eq!(bytes, b"2.0\nctldata!");
+    }
+
+    #[test]
+    fn junk_and_truncation_are_errors() {
+        let deb = ar(&[("debian-binary", b"2.0\n"), ("control.tar.xz", b"ctl")]);
+        for cut in [0, 7, 20, deb.len() - 2] {
+            assert!(
+                members(&mut std::io::Cursor::new(&deb[..cut])).is_err(),
+                "{cut}"
+            );
+        }
+        assert!(signed_members(&members(&mut std::io::Cursor::new(&deb)).unwrap()).is_err());
+        let other = ar(&[("control.tar.xz", b"ctl")]);
+        assert!(members(&mut std::io::Cursor::new(&other)).is_err());
+        assert!(member_header("a/b", 1, 0).is_err());
+        assert!(member_header("sixteen-chars-xx", 1, 0).is_err());
+    }
+}
