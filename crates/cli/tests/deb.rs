@@ -10,35 +10,6 @@ use std::path::Path;
 
 use common::*;
 
-fn build_deb(d: &Path, name: &str) -> std::path::PathBuf {
-    let root = d.join(format!("build-{name}"));
-    std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
-    std::fs::create_dir_all(root.join("usr/share/doc/signet-deb")).unwrap();
-    std::fs::write(
-        root.join("DEBIAN/control"),
-        "Package: signet-deb\nVersion: 1.0\nArchitecture: all\nMaintainer: Signet <signet@example.com>\nDescription: debsigs test\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("usr/share/doc/signet-deb/readme"),
-        vec![b'x'; 100_000],
-    )
-    .unwrap();
-    let out = d.join(name);
-    let o = sh(
-        d,
-        "dpkg-deb",
-        &[
-            "--root-owner-group",
-            "--build",
-            root.to_str().unwrap(),
-            out.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    out
-}
-
 #[test]
 fn debsig_verify_accepts_our_signatures_and_we_accept_debsigs() {
     for tool in ["dpkg-deb", "debsig-verify", "debsigs", "gpg"] {

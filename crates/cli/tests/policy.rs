@@ -1392,6 +1392,109 @@ fn gpg_keys_sign_packages_under_a_gpg_rule() {
     assert_eq!(get().0, 403, "tampered package");
 }
 
+/// Packages carry their own OpenPGP signatures: an RPM's header signature
+/// (and the payload digest it covers) and a .deb's debsigs `_gpgorigin`
+/// count for `signature_type: gpg` rules, verified by the server from the
+/// stored blob; a stranger's signature or an altered payload does not.
+#[test]
+fn packages_carry_their_own_signatures() {
+    for tool in ["rpmbuild", "dpkg-deb"] {
+        if peer(tool).is_none() {
+            return signet_testkit::missing(
+                "rpmbuild (rpm) and dpkg-deb for the package policy test",
+            );
+        }
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let rpm = build_rpm(d);
+    let deb = build_deb(d, "tool_1.0_all.deb");
+    for prefix in ["packager", "stranger"] {
+        let o = run(signet(d)
+            .args([
+                "generate-key-pair",
+                "--type",
+                "pgp",
+                "--output-key-prefix",
+                prefix,
+            ])
+            .env("SIGNET_PASSWORD", ""));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    }
+    let signed = |key: &str, src: &Path, name: &str| {
+        let out = d.join(name);
+        std::fs::copy(src, &out).unwrap();
+        let kind = if name.ends_with(".rpm") { "rpm" } else { "deb" };
+        let o = run(signet(d)
+            .args([
+                kind,
+                "sign",
+                "--key",
+                &format!("{key}.key.asc"),
+                out.to_str().unwrap(),
+            ])
+            .env("SIGNET_PASSWORD", ""));
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        out
+    };
+    let rpm_good = signed("packager", &rpm, "good.rpm");
+    let rpm_bad = signed("stranger", &rpm, "bad.rpm");
+    let deb_good = signed("packager", &deb, "good.deb");
+    let deb_bad = signed("stranger", &deb, "bad.deb");
+    let mut evil = std::fs::read(&rpm_good).unwrap();
+    let n = evil.len();
+    evil[n - 20] ^= 0x11;
+    std::fs::write(d.join("evil.rpm"), &evil).unwrap();
+
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let api = admin(&server, &data);
+    apply(
+        &api,
+        d,
+        "linux",
+        "name: linux\nmode: enforce\nrepositories: [\"linux/**\"]\nrules:\n  - name: packages\n    artifact_types: [rpm, deb]\n    signature_type: gpg\n    trusted_keys: [packager]\n",
+    );
+    let cert = std::fs::read_to_string(d.join("packager.pub.asc")).unwrap();
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "packager", "type": "gpg", "public_key": cert, "repositories": ["linux/**"]}));
+    assert_eq!(s, 201, "{v}");
+    let put = |path: &str, file: &Path| {
+        api.req(
+            "PUT",
+            &format!("/api/v1/repositories/linux/pool/files/{path}"),
+        )
+        .body(std::fs::read(file).unwrap())
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+    };
+    let get = |path: &str| {
+        api.status(
+            "GET",
+            &format!("/api/v1/repositories/linux/pool/files/{path}"),
+        )
+    };
+    for (path, file, want) in [
+        ("el9/tool.rpm", &rpm, 403),
+        ("el9/tool.rpm", &rpm_bad, 403),
+        ("el9/tool.rpm", &d.join("evil.rpm"), 403),
+        ("el9/tool.rpm", &rpm_good, 200),
+        ("deb/tool.deb", &deb, 403),
+        ("deb/tool.deb", &deb_bad, 403),
+        ("deb/tool.deb", &deb_good, 200),
+    ] {
+        assert_eq!(put(path, file), 201);
+        assert_eq!(get(path), want, "{path} from {}", file.display());
+    }
+    // The decision records the check that passed.
+    let events = api.audit("linux/pool");
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(text.contains("header signature"), "{text}");
+    assert!(text.contains("_gpgorigin"), "{text}");
+    assert!(text.contains("does not match the signed header"), "{text}");
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -6,47 +6,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
-
-const SPEC: &str = "Name: signet-hello
-Version: 1.0
-Release: 1
-Summary: signet test package
-License: MIT
-BuildArch: noarch
-
-%description
-A test package.
-
-%install
-mkdir -p %{buildroot}/usr/share/signet-hello
-echo hello > %{buildroot}/usr/share/signet-hello/hello.txt
-
-%files
-/usr/share/signet-hello/hello.txt
-";
-
-fn build_rpm(d: &Path) -> PathBuf {
-    std::fs::write(d.join("hello.spec"), SPEC).unwrap();
-    let top = d.join("top");
-    let o = sh(
-        d,
-        "rpmbuild",
-        &[
-            "-bb",
-            "--nodeps",
-            "--define",
-            &format!("_topdir {}", top.display()),
-            "--define",
-            &format!("_tmppath {}", d.join("tmp").display()),
-            "hello.spec",
-        ],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    top.join("RPMS/noarch/signet-hello-1.0-1.noarch.rpm")
-}
 
 #[test]
 fn rpm_checksig_accepts_our_signatures_and_we_accept_rpmsign() {

@@ -73,6 +73,134 @@ pub fn members<R: Read + Seek>(r: &mut R) -> Result<Vec<Member>, Malformed> {
     Ok(out)
 }
 
+/// A signature member's name and contents.
+pub type SignatureMember = (String, Vec<u8>);
+
+/// Reads an archive front to back (no seeking, for streams): its members
+/// and the contents of the `_gpg*` signature members (each at most 1 MiB).
+pub fn scan<R: Read>(r: &mut R) -> Result<(Vec<Member>, Vec<SignatureMember>), Malformed> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)
+        .map_err(|_| malformed(WHAT, "shorter than the ar magic (not a .deb?)"))?;
+    if &magic != MAGIC {
+        return Err(malformed(WHAT, "no ar magic (not a .deb?)"));
+    }
+    let mut at = 8u64;
+    let mut out = Vec::new();
+    let mut sigs = Vec::new();
+    loop {
+        let mut h = [0u8; 60];
+        let n = read_full(r, &mut h)?;
+        if n == 0 {
+            break;
+        }
+        if n < 60 || &h[58..60] != b"`\n" {
+            return Err(malformed(WHAT, format!("bad member header at byte {at}")));
+        }
+        if out.len() == MAX_MEMBERS {
+            return Err(malformed(WHAT, format!("more than {MAX_MEMBERS} members")));
+        }
+        let name = String::from_utf8_lossy(&h[..16])
+            .trim_end()
+            .trim_end_matches('/')
+            .to_owned();
+        let size: u64 = std::str::from_utf8(&h[48..58])
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| malformed(WHAT, format!("member {name:?} has no size")))?;
+        let offset = at + 60;
+        if name.starts_with("_gpg") {
+            if size > 1 << 20 {
+                return Err(malformed(
+                    WHAT,
+                    format!("signature member {name} is over 1 MiB"),
+                ));
+            }
+            let mut b = vec![0u8; size as usize];
+            r.read_exact(&mut b)
+                .map_err(|_| malformed(WHAT, format!("member {name:?} is truncated")))?;
+            sigs.push((name.clone(), b));
+        } else {
+            let skipped = std::io::copy(&mut r.take(size), &mut std::io::sink())
+                .map_err(|e| malformed(WHAT, format!("reading member {name:?}: {e}")))?;
+            if skipped < size {
+                return Err(malformed(WHAT, format!("member {name:?} is truncated")));
+            }
+        }
+        if size & 1 == 1 {
+            let mut pad = [0u8; 1];
+            let _ = read_full(r, &mut pad)?;
+        }
+        out.push(Member { name, offset, size });
+        at = offset + size + (size & 1);
+    }
+    if out.first().is_none_or(|m| m.name != "debian-binary") {
+        return Err(malformed(WHAT, "the first member is not debian-binary"));
+    }
+    Ok((out, sigs))
+}
+
+fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<usize, Malformed> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(malformed(WHAT, format!("read error: {e}"))),
+        }
+    }
+    Ok(n)
+}
+
+/// A reader over the signed ranges of an archive read front to back (the
+/// ranges from [`signed_members`], in file order).
+pub struct SignedContent<R> {
+    inner: R,
+    at: u64,
+    ranges: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl<R: Read> SignedContent<R> {
+    /// Over `inner` positioned at the archive's start.
+    pub fn new(inner: R, signed: &[&Member]) -> Self {
+        Self {
+            inner,
+            at: 0,
+            ranges: signed
+                .iter()
+                .map(|m| (m.offset, m.offset + m.size))
+                .collect(),
+        }
+    }
+}
+
+impl<R: Read> Read for SignedContent<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(&(start, end)) = self.ranges.front() else {
+            return Ok(0);
+        };
+        if self.at < start {
+            let skip = start - self.at;
+            let n = std::io::copy(&mut (&mut self.inner).take(skip), &mut std::io::sink())?;
+            self.at += n;
+            if n < skip {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        let want = ((end - self.at) as usize).min(buf.len());
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 && want > 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        self.at += n as u64;
+        if self.at == end {
+            self.ranges.pop_front();
+        }
+        Ok(n)
+    }
+}
+
 /// The members a debsigs signature covers, in order: `debian-binary`,
 /// `control.tar*`, `data.tar*`.
 pub fn signed_members(members: &[Member]) -> Result<Vec<&Member>, Malformed> {
@@ -148,6 +276,26 @@ mod tests {
             .flat_map(|m| deb[m.offset as usize..(m.offset + m.size) as usize].to_vec())
             .collect();
         assert_eq!(bytes, b"2.0\nctldata!");
+    }
+
+    #[test]
+    fn streams_give_the_same_members_and_content() {
+        let deb = ar(&[
+            ("debian-binary", b"2.0\n"),
+            ("control.tar.xz", b"ctl"),
+            ("data.tar.xz", b"data!"),
+            ("_gpgorigin", b"sig"),
+        ]);
+        let (ms, sigs) = scan(&mut &deb[..]).unwrap();
+        assert_eq!(ms, members(&mut std::io::Cursor::new(&deb)).unwrap());
+        assert_eq!(sigs, vec![("_gpgorigin".to_owned(), b"sig".to_vec())]);
+        let signed = signed_members(&ms).unwrap();
+        let mut out = Vec::new();
+        SignedContent::new(&deb[..], &signed)
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, b"2.0\nctldata!");
+        assert!(scan(&mut &deb[..deb.len() - 2]).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::output::write_atomic;
 /// `signet apt ...`
 #[derive(clap::Subcommand)]
 pub(crate) enum Command {
-    /// Write DIR/Release for a suite directory (dists/<suite>): every index
+    /// Write DIR/Release for a suite directory (`dists/<suite>`): every index
     /// file under it with its size and SHA-256.
     Release(ReleaseArgs),
     /// Sign DIR/Release: write DIR/InRelease (clearsigned) and
@@ -31,7 +31,7 @@ pub(crate) enum Command {
 /// Arguments of `signet apt release`.
 #[derive(clap::Args)]
 pub(crate) struct ReleaseArgs {
-    /// The suite directory (dists/<suite>).
+    /// The suite directory (`dists/<suite>`).
     dir: PathBuf,
     /// Suite name (default: the directory's name).
     #[arg(long)]
@@ -48,7 +48,7 @@ pub(crate) struct ReleaseArgs {
     /// Components (default: the subdirectories that hold indexes).
     #[arg(long, value_delimiter = ',')]
     components: Vec<String>,
-    /// Architectures (default: those of the binary-<arch> directories).
+    /// Architectures (default: those of the `binary-<arch>` directories).
     #[arg(long, value_delimiter = ',')]
     architectures: Vec<String>,
 }

@@ -315,3 +315,72 @@ pub fn softhsm_token(d: &Path, label: &str) -> Option<(&'static str, PathBuf)> {
     );
     Some((module, conf))
 }
+
+const SPEC: &str = "Name: signet-hello
+Version: 1.0
+Release: 1
+Summary: signet test package
+License: MIT
+BuildArch: noarch
+
+%description
+A test package.
+
+%install
+mkdir -p %{buildroot}/usr/share/signet-hello
+echo hello > %{buildroot}/usr/share/signet-hello/hello.txt
+
+%files
+/usr/share/signet-hello/hello.txt
+";
+
+/// A noarch RPM of one text file, built by rpmbuild in `d`.
+pub fn build_rpm(d: &Path) -> PathBuf {
+    std::fs::write(d.join("hello.spec"), SPEC).unwrap();
+    let top = d.join("top");
+    let o = sh(
+        d,
+        "rpmbuild",
+        &[
+            "-bb",
+            "--nodeps",
+            "--define",
+            &format!("_topdir {}", top.display()),
+            "--define",
+            &format!("_tmppath {}", d.join("tmp").display()),
+            "hello.spec",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    top.join("RPMS/noarch/signet-hello-1.0-1.noarch.rpm")
+}
+
+/// A Debian package of one 100 kB file, built by dpkg-deb in `d`.
+pub fn build_deb(d: &Path, name: &str) -> std::path::PathBuf {
+    let root = d.join(format!("build-{name}"));
+    std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    std::fs::create_dir_all(root.join("usr/share/doc/signet-deb")).unwrap();
+    std::fs::write(
+        root.join("DEBIAN/control"),
+        "Package: signet-deb\nVersion: 1.0\nArchitecture: all\nMaintainer: Signet <signet@example.com>\nDescription: debsigs test\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("usr/share/doc/signet-deb/readme"),
+        vec![b'x'; 100_000],
+    )
+    .unwrap();
+    let out = d.join(name);
+    let o = sh(
+        d,
+        "dpkg-deb",
+        &[
+            "--root-owner-group",
+            "--build",
+            root.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    out
+}

@@ -568,6 +568,7 @@ impl Registry {
             "policies": state.versions(repo),
             "decision": d,
             "evidence": findings.evidence,
+            "checks": findings.checks,
         });
         if let Some(v) = via {
             details["allowed_via_index"] = json!(v);
@@ -745,6 +746,8 @@ impl Registry {
                 }),
             }
         }
+        self.package_signature(state, repo, path, digest, at, &mut f)
+            .await?;
         Ok(f)
     }
 
@@ -763,83 +766,110 @@ impl Registry {
         at: i64,
         f: &mut Findings,
     ) -> Result<()> {
-        use futures_util::StreamExt;
-        use signet_policy::decide::{Claim, Evidence, Signer};
-        use signet_policy::document::SignatureType;
-        let fail = |f: &mut Findings, detail: String| {
-            f.checks.push(signet_policy::evidence::Check {
-                source: source.to_owned(),
-                ok: false,
-                detail,
-            })
-        };
         let keys = state.pgp_keys(repo, at);
         if keys.is_empty() {
-            fail(
+            record_pgp(
                 f,
-                "no OpenPGP (gpg) key is registered for this repository".into(),
+                &keys,
+                source,
+                Err("no OpenPGP (gpg) key is registered for this repository".into()),
             );
             return Ok(());
         }
         let Some(sig) = self.small_blob_any(&sig_file.digest, sig_file.size).await? else {
-            fail(f, "the signature file is too large".into());
+            record_pgp(
+                f,
+                &keys,
+                source,
+                Err("the signature file is too large".into()),
+            );
             return Ok(());
         };
         let ring = signet_openpgp::Keyring::merge(keys.iter().map(|(_, r)| *r));
+        let res = self
+            .with_blob_reader(digest, move |r| {
+                ring.verify_detached(&sig, r).map_err(|e| e.to_string())
+            })
+            .await?;
+        record_pgp(f, &keys, source, res);
+        Ok(())
+    }
+
+    /// OpenPGP signatures inside a package (an RPM's header signature, a
+    /// .deb's debsigs `_gpgorigin`), checked against the `gpg` keys trusted
+    /// for `repo`: the header signature and the payload digest it covers,
+    /// or the signed members, streamed from the blob.
+    pub(crate) async fn package_signature(
+        &self,
+        state: &State,
+        repo: &str,
+        path: &str,
+        digest: &str,
+        at: i64,
+        f: &mut Findings,
+    ) -> Result<()> {
+        use signet_packages::deb;
+        let keys = state.pgp_keys(repo, at);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let ring = signet_openpgp::Keyring::merge(keys.iter().map(|(_, r)| *r));
+        let (source, res) = if path.ends_with(".rpm") {
+            let res = self
+                .with_blob_reader(digest, move |r| rpm_signer(&ring, r))
+                .await?;
+            (format!("package {path} (header signature)"), res)
+        } else if path.ends_with(".deb") {
+            let scanned = self
+                .with_blob_reader(digest, |mut r| deb::scan(&mut r).map_err(|e| e.to_string()))
+                .await?;
+            let res = match scanned {
+                Err(e) => Err(e),
+                Ok((members, sigs)) => match sigs.into_iter().find(|(n, _)| n == "_gpgorigin") {
+                    None => Err("the package has no debsigs _gpgorigin signature".to_owned()),
+                    Some((_, sig)) => {
+                        self.with_blob_reader(digest, move |r| {
+                            let signed =
+                                deb::signed_members(&members).map_err(|e| e.to_string())?;
+                            ring.verify_detached(&sig, deb::SignedContent::new(r, &signed))
+                                .map_err(|e| e.to_string())
+                        })
+                        .await?
+                    }
+                },
+            };
+            (format!("package {path} (_gpgorigin)"), res)
+        } else {
+            return Ok(());
+        };
+        record_pgp(f, &keys, &source, res);
+        Ok(())
+    }
+
+    /// Runs `work` on a blocking thread with a reader over blob `digest`
+    /// (streamed from the store, never whole in memory).
+    async fn with_blob_reader<T: Send + 'static>(
+        &self,
+        digest: &str,
+        work: impl FnOnce(ChunkReader) -> T + Send + 'static,
+    ) -> Result<T> {
+        use futures_util::StreamExt;
         let mut stream = self.blob_stream(digest, None).await?;
         let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<axum::body::Bytes>>(4);
-        let verify = tokio::task::spawn_blocking(move || {
-            ring.verify_detached(
-                &sig,
-                ChunkReader {
-                    rx,
-                    buf: axum::body::Bytes::new(),
-                },
-            )
+        let task = tokio::task::spawn_blocking(move || {
+            work(ChunkReader {
+                rx,
+                buf: axum::body::Bytes::new(),
+            })
         });
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| std::io::Error::other(format!("{e:#}")));
             if tx.send(chunk).await.is_err() {
-                break; // the verifier has stopped reading
+                break; // the reader has stopped reading
             }
         }
         drop(tx);
-        match verify.await.context("the OpenPGP verifier stopped")? {
-            Ok(who) => {
-                let ids: Vec<&str> = keys
-                    .iter()
-                    .filter(|(_, r)| r.contains(&who.fingerprint))
-                    .map(|(id, _)| *id)
-                    .collect();
-                for id in &ids {
-                    let e = Evidence {
-                        claim: Claim::Signature {
-                            signature_type: SignatureType::Gpg,
-                        },
-                        signer: Signer::Key {
-                            key_id: (*id).to_owned(),
-                        },
-                        time: None,
-                        source: source.to_owned(),
-                    };
-                    if !f.evidence.contains(&e) {
-                        f.evidence.push(e);
-                    }
-                }
-                f.checks.push(signet_policy::evidence::Check {
-                    source: source.to_owned(),
-                    ok: true,
-                    detail: format!(
-                        "OpenPGP signature by key {} (certificate {}, registered as {})",
-                        who.key_id,
-                        who.fingerprint,
-                        ids.join(", ")
-                    ),
-                });
-            }
-            Err(e) => fail(f, e.to_string()),
-        }
-        Ok(())
+        task.await.context("the blob reader stopped")
     }
 
     async fn small_blob_any(&self, digest: &str, size: u64) -> Result<Option<Vec<u8>>> {
@@ -1416,5 +1446,87 @@ impl std::io::Read for ChunkReader {
         out[..n].copy_from_slice(&self.buf[..n]);
         let _ = self.buf.split_to(n);
         Ok(n)
+    }
+}
+
+/// The signer of an RPM read from `r`: its header signature verified, and
+/// the payload checked against the digest the signed header records.
+fn rpm_signer<R: std::io::Read>(
+    ring: &signet_openpgp::Keyring,
+    mut r: R,
+) -> std::result::Result<signet_openpgp::Signer, String> {
+    let p = signet_packages::rpm::read_prefix(&mut r).map_err(|e| e.to_string())?;
+    let sig = p
+        .header_signature()
+        .ok_or("the package is not signed (no RSAHEADER or DSAHEADER)")?;
+    let who = ring
+        .verify_detached(sig, &p.header_bytes[..])
+        .map_err(|e| e.to_string())?;
+    let want = p
+        .payload_sha256()
+        .ok_or("the header records no SHA-256 payload digest: the payload is not covered")?;
+    let mut h = signet_crypto::digest::Hasher::new(signet_crypto::digest::DigestAlgorithm::Sha256);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = r.read(&mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    if !h.finish().to_hex().eq_ignore_ascii_case(&want) {
+        return Err("the payload does not match the signed header's digest".into());
+    }
+    Ok(who)
+}
+
+/// Records an OpenPGP verification outcome: evidence for every registered
+/// key whose certificate made the signature, and the check.
+fn record_pgp(
+    f: &mut Findings,
+    keys: &[(&str, &signet_openpgp::Keyring)],
+    source: &str,
+    res: std::result::Result<signet_openpgp::Signer, String>,
+) {
+    use signet_policy::decide::{Claim, Evidence, Signer};
+    use signet_policy::document::SignatureType;
+    match res {
+        Ok(who) => {
+            let ids: Vec<&str> = keys
+                .iter()
+                .filter(|(_, r)| r.contains(&who.fingerprint))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in &ids {
+                let e = Evidence {
+                    claim: Claim::Signature {
+                        signature_type: SignatureType::Gpg,
+                    },
+                    signer: Signer::Key {
+                        key_id: (*id).to_owned(),
+                    },
+                    time: None,
+                    source: source.to_owned(),
+                };
+                if !f.evidence.contains(&e) {
+                    f.evidence.push(e);
+                }
+            }
+            f.checks.push(signet_policy::evidence::Check {
+                source: source.to_owned(),
+                ok: true,
+                detail: format!(
+                    "OpenPGP signature by key {} (certificate {}, registered as {})",
+                    who.key_id,
+                    who.fingerprint,
+                    ids.join(", ")
+                ),
+            });
+        }
+        Err(detail) => f.checks.push(signet_policy::evidence::Check {
+            source: source.to_owned(),
+            ok: false,
+            detail,
+        }),
     }
 }
