@@ -27,6 +27,75 @@ fn is_root() -> bool {
     sh(Path::new("/"), "id", &["-u"]).stdout.trim() == "0"
 }
 
+/// apt-get confined to its own sources, lists and cache; the server's
+/// credentials in an auth.conf (apt sends them over http only when the
+/// entry says http://). As root it installs into the system (dpkg's own
+/// status); otherwise it downloads only.
+struct Apt {
+    dir: std::path::PathBuf,
+    root: bool,
+}
+
+impl Apt {
+    fn new(d: &Path, server: &Server, token: &str, source: &str) -> Apt {
+        let dir = d.join("apt");
+        for sub in ["lists/partial", "cache/archives/partial", "parts"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let hostport = server.url.trim_start_matches("http://");
+        std::fs::write(
+            dir.join("auth.conf"),
+            format!("machine http://{hostport}\nlogin admin\npassword {token}\n"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("sources.list"), format!("{source}\n")).unwrap();
+        std::fs::write(dir.join("status"), "").unwrap();
+        Apt {
+            dir,
+            root: is_root(),
+        }
+    }
+
+    fn forget_lists(&self) {
+        std::fs::remove_dir_all(self.dir.join("lists")).unwrap();
+        std::fs::create_dir_all(self.dir.join("lists/partial")).unwrap();
+    }
+
+    /// (exit code, stdout and stderr).
+    fn run(&self, args: &[&str]) -> (i32, String) {
+        let a = &self.dir;
+        let mut c = std::process::Command::new("apt-get");
+        c.env("DEBIAN_FRONTEND", "noninteractive");
+        for o in [
+            format!("Dir::Etc::SourceList={}", a.join("sources.list").display()),
+            format!("Dir::Etc::SourceParts={}", a.join("parts").display()),
+            format!("Dir::State::Lists={}", a.join("lists").display()),
+            format!("Dir::Cache={}", a.join("cache").display()),
+            format!("Dir::Etc::netrc={}", a.join("auth.conf").display()),
+            "APT::Sandbox::User=root".into(),
+            "Debug::NoLocking=1".into(),
+            "Acquire::Languages=none".into(),
+        ] {
+            c.args(["-o", &o]);
+        }
+        if !self.root {
+            c.args([
+                "-o",
+                &format!("Dir::State::status={}", a.join("status").display()),
+            ]);
+        }
+        let out = c.args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+}
+
 #[test]
 fn apt_installs_from_a_signed_repository_served_by_signet() {
     for tool in ["apt-get", "dpkg-deb", "dpkg-scanpackages"] {
@@ -151,71 +220,21 @@ fn apt_installs_from_a_signed_repository_served_by_signet() {
         put(&server, &token, rel, &repo.join(rel));
     }
 
-    // apt, confined to its own lists and cache; the server's credentials
-    // in an auth.conf (apt sends them over http only when the entry says
-    // http://).
-    let apt = d.join("apt");
-    for sub in ["lists/partial", "cache/archives/partial", "parts"] {
-        std::fs::create_dir_all(apt.join(sub)).unwrap();
-    }
-    let hostport = server.url.trim_start_matches("http://").to_owned();
-    std::fs::write(
-        apt.join("auth.conf"),
-        format!("machine http://{hostport}\nlogin admin\npassword {token}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        apt.join("sources.list"),
-        format!(
-            "deb [signed-by={}] {}/api/v1/repositories/debian/apt/files stable main\n",
+    let apt = Apt::new(
+        d,
+        &server,
+        &token,
+        &format!(
+            "deb [signed-by={}] {}/api/v1/repositories/debian/apt/files stable main",
             d.join("archive.pub.asc").display(),
             server.url
         ),
-    )
-    .unwrap();
-    let status = apt.join("status");
-    std::fs::write(&status, "").unwrap();
-    let root = is_root();
-    let apt_get = |args: &[&str]| {
-        let mut c = std::process::Command::new("apt-get");
-        c.env("DEBIAN_FRONTEND", "noninteractive").args([
-            "-o",
-            &format!(
-                "Dir::Etc::SourceList={}",
-                apt.join("sources.list").display()
-            ),
-            "-o",
-            &format!("Dir::Etc::SourceParts={}", apt.join("parts").display()),
-            "-o",
-            &format!("Dir::State::Lists={}", apt.join("lists").display()),
-            "-o",
-            &format!("Dir::Cache={}", apt.join("cache").display()),
-            "-o",
-            &format!("Dir::Etc::netrc={}", apt.join("auth.conf").display()),
-            "-o",
-            "APT::Sandbox::User=root",
-            "-o",
-            "Debug::NoLocking=1",
-            "-o",
-            "Acquire::Languages=none",
-        ]);
-        if !root {
-            c.args(["-o", &format!("Dir::State::status={}", status.display())]);
-        }
-        let out = c.args(args).output().unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
-    };
+    );
+    let apt_get = |args: &[&str]| apt.run(args);
     let (code, out) = apt_get(&["update"]);
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("W: "), "apt warned: {out}");
-    if root {
+    if apt.root {
         let (code, out) = apt_get(&["install", "-y", "signet-hello"]);
         assert_eq!(code, 0, "{out}");
         let doc = Path::new("/usr/share/doc/signet-hello/hello.txt");
@@ -225,7 +244,11 @@ fn apt_installs_from_a_signed_repository_served_by_signet() {
     } else {
         let (code, out) = apt_get(&["install", "-y", "--download-only", "signet-hello"]);
         assert_eq!(code, 0, "{out}");
-        assert!(apt.join("cache/archives/signet-hello_1.0_all.deb").exists());
+        assert!(
+            apt.dir
+                .join("cache/archives/signet-hello_1.0_all.deb")
+                .exists()
+        );
     }
 
     // A tampered InRelease: apt refuses the repository.
@@ -239,8 +262,7 @@ fn apt_installs_from_a_signed_repository_served_by_signet() {
         "dists/stable/InRelease",
         &d.join("InRelease.evil"),
     );
-    std::fs::remove_dir_all(apt.join("lists")).unwrap();
-    std::fs::create_dir_all(apt.join("lists/partial")).unwrap();
+    apt.forget_lists();
     let (code, out) = apt_get(&["update"]);
     assert!(
         code != 0 || out.contains("BADSIG") || out.contains("not signed"),
@@ -262,4 +284,146 @@ fn apt_installs_from_a_signed_repository_served_by_signet() {
     ]));
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("BAD signature"), "{}", o.stderr);
+}
+
+/// A `type: debian` repository: signet serve regenerates and signs the
+/// indexes with its archive key on every upload and deletion; apt trusts
+/// only that key (`signed-by` the certificate the server publishes).
+#[test]
+fn signet_serve_indexes_and_signs_a_debian_repository() {
+    for tool in ["apt-get", "dpkg-deb"] {
+        if peer(tool).is_none() {
+            return signet_testkit::missing("apt-get and dpkg-deb");
+        }
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let deb = build_deb(d, "signet-deb_1.0_all.deb");
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let client = reqwest::blocking::Client::new();
+    let base = format!("{}/api/v1/repositories/debian/auto/files", server.url);
+    let r = client
+        .post(format!("{}/api/v1/repositories", server.url))
+        .basic_auth("admin", Some(&token))
+        .json(&serde_json::json!({"name": "debian/auto", "type": "debian"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let r = client
+        .put(format!("{base}/pool/main/s/signet-deb_1.0_all.deb"))
+        .basic_auth("admin", Some(&token))
+        .body(std::fs::read(&deb).unwrap())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let get = |path: &str| {
+        let r = client
+            .get(format!("{base}/{path}"))
+            .basic_auth("admin", Some(&token))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().unwrap().to_vec()
+    };
+    let cert = get("signet-archive-key.asc");
+    std::fs::write(d.join("archive.asc"), &cert).unwrap();
+    let packages = String::from_utf8(get("dists/stable/main/binary-all/Packages")).unwrap();
+    assert!(packages.contains("Package: signet-deb"), "{packages}");
+    assert!(
+        packages.contains("Filename: pool/main/s/signet-deb_1.0_all.deb"),
+        "{packages}"
+    );
+    // Our verifier agrees with the signature and the index hashes.
+    let suite = d.join("suite");
+    std::fs::create_dir_all(suite.join("main/binary-all")).unwrap();
+    for f in [
+        "InRelease",
+        "Release",
+        "Release.gpg",
+        "main/binary-all/Packages",
+    ] {
+        std::fs::write(suite.join(f), get(&format!("dists/stable/{f}"))).unwrap();
+    }
+    let o = run(signet(d).args([
+        "apt",
+        "verify-release",
+        suite.to_str().unwrap(),
+        "--keyring",
+        "archive.asc",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let apt = Apt::new(
+        d,
+        &server,
+        &token,
+        &format!(
+            "deb [signed-by={}] {base} stable main",
+            d.join("archive.asc").display()
+        ),
+    );
+    let (code, out) = apt.run(&["update"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("W: "), "apt warned: {out}");
+    if apt.root {
+        let (code, out) = apt.run(&["install", "-y", "signet-deb"]);
+        assert_eq!(code, 0, "{out}");
+        assert!(Path::new("/usr/share/doc/signet-deb/readme").exists());
+        let o = sh(d, "dpkg", &["--purge", "signet-deb"]);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    } else {
+        let (code, out) = apt.run(&["install", "-y", "--download-only", "signet-deb"]);
+        assert_eq!(code, 0, "{out}");
+    }
+
+    // Deleting the package reindexes: apt no longer finds it.
+    let r = client
+        .delete(format!("{base}/pool/main/s/signet-deb_1.0_all.deb"))
+        .basic_auth("admin", Some(&token))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let packages = String::from_utf8(get("dists/stable/main/binary-all/Packages")).unwrap();
+    assert!(!packages.contains("signet-deb"), "{packages}");
+    apt.forget_lists();
+    let (code, out) = apt.run(&["update"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _) = apt.run(&["install", "-y", "--download-only", "signet-deb"]);
+    assert_ne!(code, 0, "a deleted package is still installable");
+
+    // A junk .deb is stored but not indexed, and the upload says nothing
+    // broke: the indexes still verify.
+    let r = client
+        .put(format!("{base}/pool/main/j/junk_1.0_all.deb"))
+        .basic_auth("admin", Some(&token))
+        .body(b"not a deb".to_vec())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    std::fs::write(suite.join("InRelease"), get("dists/stable/InRelease")).unwrap();
+    std::fs::write(suite.join("Release"), get("dists/stable/Release")).unwrap();
+    std::fs::write(suite.join("Release.gpg"), get("dists/stable/Release.gpg")).unwrap();
+    std::fs::write(
+        suite.join("main/binary-all/Packages"),
+        get("dists/stable/main/binary-all/Packages"),
+    )
+    .unwrap();
+    let o = run(signet(d).args([
+        "apt",
+        "verify-release",
+        suite.to_str().unwrap(),
+        "--keyring",
+        "archive.asc",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
 }

@@ -201,6 +201,114 @@ impl<R: Read> Read for SignedContent<R> {
     }
 }
 
+/// Largest control member read (compressed or not).
+const MAX_CONTROL: u64 = 16 << 20;
+
+/// Reads an archive front to back up to its `control.tar*` member and
+/// returns the `control` file inside it (the package's fields, as text).
+pub fn control<R: Read>(r: &mut R) -> Result<String, Malformed> {
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)
+        .map_err(|_| malformed(WHAT, "shorter than the ar magic (not a .deb?)"))?;
+    if &magic != MAGIC {
+        return Err(malformed(WHAT, "no ar magic (not a .deb?)"));
+    }
+    for _ in 0..MAX_MEMBERS {
+        let mut h = [0u8; 60];
+        if read_full(r, &mut h)? < 60 || &h[58..60] != b"`\n" {
+            return Err(malformed(WHAT, "no control.tar member"));
+        }
+        let name = String::from_utf8_lossy(&h[..16])
+            .trim_end()
+            .trim_end_matches('/')
+            .to_owned();
+        let size: u64 = std::str::from_utf8(&h[48..58])
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .ok_or_else(|| malformed(WHAT, format!("member {name:?} has no size")))?;
+        if name == "control.tar" || name.starts_with("control.tar.") {
+            if size > MAX_CONTROL {
+                return Err(malformed(WHAT, "the control member is over 16 MiB"));
+            }
+            let mut raw = vec![0u8; size as usize];
+            r.read_exact(&mut raw)
+                .map_err(|_| malformed(WHAT, "the control member is truncated"))?;
+            let tar = decompress(&name, &raw)?;
+            let mut ar = tar::Archive::new(&tar[..]);
+            let entries = ar
+                .entries()
+                .map_err(|e| malformed(WHAT, format!("{name}: {e}")))?;
+            for e in entries {
+                let mut e = e.map_err(|e| malformed(WHAT, format!("{name}: {e}")))?;
+                let path = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+                if path == "./control" || path == "control" {
+                    let mut text = String::new();
+                    e.read_to_string(&mut text)
+                        .map_err(|e| malformed(WHAT, format!("the control file: {e}")))?;
+                    return Ok(text);
+                }
+            }
+            return Err(malformed(WHAT, format!("{name} has no control file")));
+        }
+        let skipped = std::io::copy(&mut r.take(size + (size & 1)), &mut std::io::sink())
+            .map_err(|e| malformed(WHAT, format!("reading member {name:?}: {e}")))?;
+        if skipped < size {
+            return Err(malformed(WHAT, format!("member {name:?} is truncated")));
+        }
+    }
+    Err(malformed(WHAT, "no control.tar member"))
+}
+
+fn decompress(name: &str, raw: &[u8]) -> Result<Vec<u8>, Malformed> {
+    let mut out = Vec::new();
+    let bad = |e: String| malformed(WHAT, format!("{name}: {e}"));
+    if name.ends_with(".gz") {
+        flate2::read::GzDecoder::new(raw)
+            .take(MAX_CONTROL)
+            .read_to_end(&mut out)
+            .map_err(|e| bad(e.to_string()))?;
+    } else if name.ends_with(".xz") {
+        let mut limited = LimitedWriter(&mut out);
+        lzma_rs::xz_decompress(&mut std::io::BufReader::new(raw), &mut limited)
+            .map_err(|e| bad(e.to_string()))?;
+    } else if name.ends_with(".zst") {
+        zstd::stream::read::Decoder::new(raw)
+            .map_err(|e| bad(e.to_string()))?
+            .take(MAX_CONTROL)
+            .read_to_end(&mut out)
+            .map_err(|e| bad(e.to_string()))?;
+    } else if name == "control.tar" {
+        out = raw.to_vec();
+    } else {
+        return Err(bad("unknown compression (gz, xz and zst are read)".into()));
+    }
+    Ok(out)
+}
+
+/// A writer that refuses to grow past [`MAX_CONTROL`].
+struct LimitedWriter<'a>(&'a mut Vec<u8>);
+
+impl std::io::Write for LimitedWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() as u64 + buf.len() as u64 > MAX_CONTROL {
+            return Err(std::io::Error::other("decompresses to over 16 MiB"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A field of a control text (`Package`, `Architecture`, ...).
+pub fn field<'a>(control: &'a str, name: &str) -> Option<&'a str> {
+    control.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k == name).then(|| v.trim())
+    })
+}
+
 /// The members a debsigs signature covers, in order: `debian-binary`,
 /// `control.tar*`, `data.tar*`.
 pub fn signed_members(members: &[Member]) -> Result<Vec<&Member>, Malformed> {
@@ -243,6 +351,36 @@ pub fn member_header(name: &str, size: u64, mtime: u64) -> Result<[u8; 60], Malf
     Ok(h)
 }
 
+/// An RFC 2822 date in UTC (`Mon, 30 Nov 2026 10:00:00 UTC`), as Release
+/// files carry it.
+pub fn release_date(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} UTC",
+        WD[days.rem_euclid(7) as usize],
+        day,
+        MON[(month - 1) as usize],
+        year,
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +395,13 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn release_dates_are_rfc2822() {
+        assert_eq!(release_date(0), "Thu, 01 Jan 1970 00:00:00 UTC");
+        assert_eq!(release_date(1_796_032_800), "Mon, 30 Nov 2026 10:00:00 UTC");
+        assert_eq!(release_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 UTC");
     }
 
     #[test]

@@ -105,36 +105,6 @@ fn indexes(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// RFC 2822 date in UTC, as Release files carry it.
-fn rfc2822(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MON: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} UTC",
-        WD[days.rem_euclid(7) as usize],
-        day,
-        MON[(month - 1) as usize],
-        year,
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
 fn field_ok(v: &str) -> Result<()> {
     if v.is_empty() || v.contains(['\n', '\r']) {
         bail!("Release fields are one non-empty line: {v:?}");
@@ -192,7 +162,7 @@ fn release(a: ReleaseArgs) -> Result<ExitCode> {
     let _ = writeln!(out, "Label: {}", a.label);
     let _ = writeln!(out, "Suite: {suite}");
     let _ = writeln!(out, "Codename: {codename}");
-    let _ = writeln!(out, "Date: {}", rfc2822(now));
+    let _ = writeln!(out, "Date: {}", signet_packages::deb::release_date(now));
     let _ = writeln!(out, "Architectures: {}", archs.join(" "));
     let _ = writeln!(out, "Components: {}", components.join(" "));
     let _ = writeln!(out, "Acquire-By-Hash: no");
@@ -291,17 +261,4 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
     );
     println!("Verified OK");
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn release_dates_are_rfc2822() {
-        assert_eq!(super::rfc2822(0), "Thu, 01 Jan 1970 00:00:00 UTC");
-        assert_eq!(
-            super::rfc2822(1_796_032_800),
-            "Mon, 30 Nov 2026 10:00:00 UTC"
-        );
-        assert_eq!(super::rfc2822(951_782_400), "Tue, 29 Feb 2000 00:00:00 UTC");
-    }
 }

@@ -244,6 +244,13 @@ const SCHEMA: &[&str] = &[
         expires BIGINT,
         revoked BIGINT
     )",
+    "CREATE TABLE IF NOT EXISTS archive_keys (
+        name TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        sealed_secret TEXT NOT NULL,
+        created BIGINT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS server_keys (
         id TEXT PRIMARY KEY,
         encrypted_pem TEXT,
@@ -757,6 +764,44 @@ impl Db {
                     ))
                 })
                 .collect()
+        })
+    }
+
+    /// The archive signing key `name`: (armored public key, secret key
+    /// armored and protected with the key-encryption key).
+    pub async fn archive_key(&self, name: &str) -> Result<Option<(String, String)>> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query("SELECT public_key, sealed_secret FROM archive_keys WHERE name = $1")
+                .bind(name)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| Ok((r.try_get("public_key")?, r.try_get("sealed_secret")?)))
+                .transpose()
+        })
+    }
+
+    /// Stores archive key `name` unless one exists (replicas race; the first wins).
+    pub async fn put_archive_key(
+        &self,
+        name: &str,
+        fingerprint: &str,
+        public_key: &str,
+        sealed_secret: &str,
+        created: i64,
+    ) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO archive_keys (name, fingerprint, public_key, sealed_secret, created)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(fingerprint)
+            .bind(public_key)
+            .bind(sealed_secret)
+            .bind(created)
+            .execute(p)
+            .await?;
+            Ok(())
         })
     }
 

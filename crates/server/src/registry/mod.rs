@@ -12,6 +12,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod db;
+mod debian;
 pub mod maint;
 pub mod names;
 mod openapi;

@@ -150,12 +150,12 @@ struct NewRepository {
 }
 
 fn check_kind(kind: &str) -> OciResult<()> {
-    if kind == "oci" || kind == "generic" {
+    if kind == "oci" || kind == "generic" || kind == "debian" {
         Ok(())
     } else {
         Err(bad_request(
             "INVALID_REQUEST",
-            format!("repository type must be oci or generic, not {kind:?}"),
+            format!("repository type must be oci, generic or debian, not {kind:?}"),
         ))
     }
 }
@@ -401,7 +401,15 @@ async fn file_dispatch(
                     Some(text)
                 }
             };
-            reg.ensure_repository(repo, "generic").await?;
+            // Debian repositories hold files too (and index their .debs).
+            let debian = reg
+                .db()
+                .repository(repo)
+                .await?
+                .is_some_and(|r| r.kind == "debian");
+            if !debian {
+                reg.ensure_repository(repo, "generic").await?;
+            }
             let who = super::api::actor(caller);
             let f = reg
                 .put_file(
@@ -424,6 +432,15 @@ async fn file_dispatch(
                     &who,
                 )
                 .await?;
+            }
+            if debian && is_indexed_package(path) {
+                reg.debian_reindex(repo).await.map_err(|e| {
+                    OciError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INDEX_FAILED",
+                        format!("the package was stored but the repository's indexes could not be regenerated: {e:#}"),
+                    )
+                })?;
             }
             let mut r = (StatusCode::CREATED, axum::Json(file_json(&f))).into_response();
             r.headers_mut().remove("content-type");
@@ -484,6 +501,21 @@ async fn file_dispatch(
         }
         Method::DELETE => {
             if reg.delete_file(repo, path).await? {
+                if is_indexed_package(path)
+                    && reg
+                        .db()
+                        .repository(repo)
+                        .await?
+                        .is_some_and(|r| r.kind == "debian")
+                {
+                    reg.debian_reindex(repo).await.map_err(|e| {
+                        OciError::new(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "INDEX_FAILED",
+                            format!("the package was deleted but the repository's indexes could not be regenerated: {e:#}"),
+                        )
+                    })?;
+                }
                 Ok(StatusCode::NO_CONTENT.into_response())
             } else {
                 Err(unknown())
@@ -495,6 +527,11 @@ async fn file_dispatch(
             "use PUT, GET, HEAD or DELETE on a file",
         )),
     }
+}
+
+/// A package a Debian repository's indexes list.
+fn is_indexed_package(path: &str) -> bool {
+    path.ends_with(".deb") && !path.starts_with("dists/")
 }
 
 async fn list_files(reg: &Registry, repo: &str, dir: &str, page: Page) -> OciResult<Response> {

@@ -142,7 +142,7 @@ impl Signing {
     }
 
     /// The key-encryption key (never logged).
-    fn kek(&self) -> Result<zeroize::Zeroizing<String>> {
+    pub(crate) fn kek(&self) -> Result<zeroize::Zeroizing<String>> {
         let mut g = self
             .kek
             .lock()
@@ -272,7 +272,7 @@ pub fn denied_message(repo: &str) -> String {
 }
 
 impl Registry {
-    fn signing(&self) -> &Signing {
+    pub(crate) fn signing(&self) -> &Signing {
         &self.0.signing
     }
 
@@ -848,7 +848,7 @@ impl Registry {
 
     /// Runs `work` on a blocking thread with a reader over blob `digest`
     /// (streamed from the store, never whole in memory).
-    async fn with_blob_reader<T: Send + 'static>(
+    pub(crate) async fn with_blob_reader<T: Send + 'static>(
         &self,
         digest: &str,
         work: impl FnOnce(ChunkReader) -> T + Send + 'static,
@@ -1428,7 +1428,7 @@ pub(crate) fn parse_rows(rows: &[PolicyRow]) -> Vec<(PolicyRow, Option<Policy>)>
 }
 
 /// A blocking reader over chunks sent from the async side.
-struct ChunkReader {
+pub(crate) struct ChunkReader {
     rx: tokio::sync::mpsc::Receiver<std::io::Result<axum::body::Bytes>>,
     buf: axum::body::Bytes,
 }
