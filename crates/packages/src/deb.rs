@@ -27,14 +27,33 @@ pub struct Member {
     pub size: u64,
 }
 
-/// Lists the members of an `ar` archive.
-pub fn members<R: Read + Seek>(r: &mut R) -> Result<Vec<Member>, Malformed> {
+/// A member header's name (trailing `/` and blanks removed) and size.
+fn member_name_size(h: &[u8; 60]) -> Result<(String, u64), Malformed> {
+    let name = String::from_utf8_lossy(&h[..16])
+        .trim_end()
+        .trim_end_matches('/')
+        .to_owned();
+    let size: u64 = std::str::from_utf8(&h[48..58])
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| malformed(WHAT, format!("member {name:?} has no size")))?;
+    Ok((name, size))
+}
+
+/// Reads and checks the ar magic.
+fn read_magic<R: Read>(r: &mut R) -> Result<(), Malformed> {
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic)
         .map_err(|_| malformed(WHAT, "shorter than the ar magic (not a .deb?)"))?;
     if &magic != MAGIC {
         return Err(malformed(WHAT, "no ar magic (not a .deb?)"));
     }
+    Ok(())
+}
+
+/// Lists the members of an `ar` archive.
+pub fn members<R: Read + Seek>(r: &mut R) -> Result<Vec<Member>, Malformed> {
+    read_magic(r)?;
     let end = r
         .seek(SeekFrom::End(0))
         .map_err(|e| malformed(WHAT, format!("cannot seek: {e}")))?;
@@ -52,14 +71,7 @@ pub fn members<R: Read + Seek>(r: &mut R) -> Result<Vec<Member>, Malformed> {
         if &h[58..60] != b"`\n" {
             return Err(malformed(WHAT, format!("bad member header at byte {at}")));
         }
-        let name = String::from_utf8_lossy(&h[..16])
-            .trim_end()
-            .trim_end_matches('/')
-            .to_owned();
-        let size: u64 = std::str::from_utf8(&h[48..58])
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| malformed(WHAT, format!("member {name:?} has no size")))?;
+        let (name, size) = member_name_size(&h)?;
         let offset = at + 60;
         if offset.checked_add(size).is_none_or(|e| e > end) {
             return Err(malformed(WHAT, format!("member {name:?} is truncated")));
@@ -79,12 +91,7 @@ pub type SignatureMember = (String, Vec<u8>);
 /// Reads an archive front to back (no seeking, for streams): its members
 /// and the contents of the `_gpg*` signature members (each at most 1 MiB).
 pub fn scan<R: Read>(r: &mut R) -> Result<(Vec<Member>, Vec<SignatureMember>), Malformed> {
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)
-        .map_err(|_| malformed(WHAT, "shorter than the ar magic (not a .deb?)"))?;
-    if &magic != MAGIC {
-        return Err(malformed(WHAT, "no ar magic (not a .deb?)"));
-    }
+    read_magic(r)?;
     let mut at = 8u64;
     let mut out = Vec::new();
     let mut sigs = Vec::new();
@@ -100,14 +107,7 @@ pub fn scan<R: Read>(r: &mut R) -> Result<(Vec<Member>, Vec<SignatureMember>), M
         if out.len() == MAX_MEMBERS {
             return Err(malformed(WHAT, format!("more than {MAX_MEMBERS} members")));
         }
-        let name = String::from_utf8_lossy(&h[..16])
-            .trim_end()
-            .trim_end_matches('/')
-            .to_owned();
-        let size: u64 = std::str::from_utf8(&h[48..58])
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| malformed(WHAT, format!("member {name:?} has no size")))?;
+        let (name, size) = member_name_size(&h)?;
         let offset = at + 60;
         if name.starts_with("_gpg") {
             if size > 1 << 20 {
@@ -207,25 +207,13 @@ const MAX_CONTROL: u64 = 16 << 20;
 /// Reads an archive front to back up to its `control.tar*` member and
 /// returns the `control` file inside it (the package's fields, as text).
 pub fn control<R: Read>(r: &mut R) -> Result<String, Malformed> {
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)
-        .map_err(|_| malformed(WHAT, "shorter than the ar magic (not a .deb?)"))?;
-    if &magic != MAGIC {
-        return Err(malformed(WHAT, "no ar magic (not a .deb?)"));
-    }
+    read_magic(r)?;
     for _ in 0..MAX_MEMBERS {
         let mut h = [0u8; 60];
         if read_full(r, &mut h)? < 60 || &h[58..60] != b"`\n" {
             return Err(malformed(WHAT, "no control.tar member"));
         }
-        let name = String::from_utf8_lossy(&h[..16])
-            .trim_end()
-            .trim_end_matches('/')
-            .to_owned();
-        let size: u64 = std::str::from_utf8(&h[48..58])
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| malformed(WHAT, format!("member {name:?} has no size")))?;
+        let (name, size) = member_name_size(&h)?;
         if name == "control.tar" || name.starts_with("control.tar.") {
             if size > MAX_CONTROL {
                 return Err(malformed(WHAT, "the control member is over 16 MiB"));

@@ -113,26 +113,14 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
         let sig = signer.sign(&Message::Digest(digest))?;
         let member = apk::signature_member(SigHash::Sha256, &key_name, &sig)?;
         let target = a.output.clone().unwrap_or_else(|| pkg.clone());
-        let dir = target
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(&member)?;
-        tmp.write_all(&prefix.control)?;
-        f.seek(SeekFrom::Start(prefix.data_offset))?;
-        std::io::copy(&mut f, &mut tmp)
-            .with_context(|| format!("copying {}'s data", pkg.display()))?;
-        // The signed package keeps the original's mode (a temporary file
-        // is 0600).
-        let perms = std::fs::metadata(pkg)
-            .with_context(|| format!("cannot read {}", pkg.display()))?
-            .permissions();
-        tmp.as_file().set_permissions(perms)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&target)
-            .with_context(|| format!("cannot replace {}", target.display()))?;
+        super::package::replace(pkg, &target, |tmp| {
+            tmp.write_all(&member)?;
+            tmp.write_all(&prefix.control)?;
+            f.seek(SeekFrom::Start(prefix.data_offset))?;
+            std::io::copy(&mut f, tmp)
+                .with_context(|| format!("copying {}'s data", pkg.display()))?;
+            Ok(())
+        })?;
         eprintln!("{}: signed as .SIGN.RSA256.{key_name}", target.display());
     }
     Ok(ExitCode::SUCCESS)
@@ -147,27 +135,9 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
             key.algorithm()
         );
     }
-    let mut failed = 0usize;
-    for pkg in &a.packages {
-        match verify_one(&key, a.key_name.as_deref(), pkg) {
-            Ok(line) => eprintln!("{}: {line}", pkg.display()),
-            Err(e) => {
-                eprintln!("{}: {e:#}", pkg.display());
-                if !e.chain().any(|c| c.is::<VerificationFailed>()) {
-                    return Err(e);
-                }
-                failed += 1;
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(anyhow!(VerificationFailed).context(format!(
-            "{failed} of {} packages failed verification",
-            a.packages.len()
-        )));
-    }
-    println!("Verified OK");
-    Ok(ExitCode::SUCCESS)
+    super::package::verify_each(&a.packages, |pkg| {
+        verify_one(&key, a.key_name.as_deref(), pkg)
+    })
 }
 
 fn verify_one(key: &PublicKey, key_name: Option<&str>, pkg: &Path) -> Result<String> {

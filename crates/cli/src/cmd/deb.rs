@@ -86,38 +86,30 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
         let mut f = open(pkg)?;
         let members = deb::members(&mut f).with_context(|| pkg.display().to_string())?;
         let sig = key.sign_detached_binary(pw, signed_stream(pkg, &members)?)?;
-        let dir = pkg
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(b"!<arch>\n")?;
-        for m in members.iter().filter(|m| m.name != member_name) {
-            f.seek(SeekFrom::Start(m.offset - 60))?;
-            let len = 60 + m.size + (m.size & 1);
-            let copied = std::io::copy(&mut (&mut f).take(len), &mut tmp)?;
-            if copied < 60 + m.size {
-                bail!("{} changed while it was being signed", pkg.display());
+        super::package::replace(pkg, pkg, |tmp| {
+            tmp.write_all(b"!<arch>\n")?;
+            for m in members.iter().filter(|m| m.name != member_name) {
+                f.seek(SeekFrom::Start(m.offset - 60))?;
+                let len = 60 + m.size + (m.size & 1);
+                let copied = std::io::copy(&mut (&mut f).take(len), tmp)?;
+                if copied < 60 + m.size {
+                    bail!("{} changed while it was being signed", pkg.display());
+                }
+                if copied < len {
+                    tmp.write_all(b"\n")?;
+                }
             }
-            if copied < len {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            tmp.write_all(&deb::member_header(&member_name, sig.len() as u64, now)?)?;
+            tmp.write_all(&sig)?;
+            if sig.len() % 2 == 1 {
                 tmp.write_all(b"\n")?;
             }
-        }
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        tmp.write_all(&deb::member_header(&member_name, sig.len() as u64, now)?)?;
-        tmp.write_all(&sig)?;
-        if sig.len() % 2 == 1 {
-            tmp.write_all(b"\n")?;
-        }
-        let perms = std::fs::metadata(pkg)?.permissions();
-        tmp.as_file().set_permissions(perms)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(pkg)
-            .with_context(|| format!("cannot replace {}", pkg.display()))?;
+            Ok(())
+        })?;
         eprintln!(
             "{}: signed ({member_name}) with key {}",
             pkg.display(),
@@ -133,52 +125,31 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
     let ring = signet_openpgp::Keyring::parse(&ring_bytes)
         .with_context(|| format!("keyring {}", a.keyring.display()))?;
     let member_name = format!("_gpg{}", a.sig_type);
-    let mut failed = 0usize;
-    for pkg in &a.packages {
-        let res = (|| -> Result<String> {
-            let fail = |m: String| anyhow!(VerificationFailed).context(m);
-            let mut f = open(pkg)?;
-            let members = deb::members(&mut f)?;
-            let Some(m) = members.iter().find(|m| m.name == member_name) else {
-                return Err(fail(format!(
-                    "no {member_name} signature (not signed with debsigs)"
-                )));
-            };
-            if m.size > signet_openpgp::MAX_SIGNATURE as u64 {
-                bail!(
-                    "the {member_name} member is over {} bytes",
-                    signet_openpgp::MAX_SIGNATURE
-                );
-            }
-            let mut sig = vec![0u8; m.size as usize];
-            f.seek(SeekFrom::Start(m.offset))?;
-            f.read_exact(&mut sig)?;
-            let who = ring
-                .verify_detached(&sig, signed_stream(pkg, &members)?)
-                .map_err(|e| fail(format!("{member_name}: {e}")))?;
-            Ok(format!(
-                "{member_name} signature OK, key {} ({})",
-                who.key_id,
-                who.user_ids.first().map(String::as_str).unwrap_or("")
-            ))
-        })();
-        match res {
-            Ok(line) => eprintln!("{}: {line}", pkg.display()),
-            Err(e) => {
-                eprintln!("{}: {e:#}", pkg.display());
-                if !e.chain().any(|c| c.is::<VerificationFailed>()) {
-                    return Err(e);
-                }
-                failed += 1;
-            }
+    super::package::verify_each(&a.packages, |pkg| -> Result<String> {
+        let fail = |m: String| anyhow!(VerificationFailed).context(m);
+        let mut f = open(pkg)?;
+        let members = deb::members(&mut f)?;
+        let Some(m) = members.iter().find(|m| m.name == member_name) else {
+            return Err(fail(format!(
+                "no {member_name} signature (not signed with debsigs)"
+            )));
+        };
+        if m.size > signet_openpgp::MAX_SIGNATURE as u64 {
+            bail!(
+                "the {member_name} member is over {} bytes",
+                signet_openpgp::MAX_SIGNATURE
+            );
         }
-    }
-    if failed > 0 {
-        return Err(anyhow!(VerificationFailed).context(format!(
-            "{failed} of {} packages failed verification",
-            a.packages.len()
-        )));
-    }
-    println!("Verified OK");
-    Ok(ExitCode::SUCCESS)
+        let mut sig = vec![0u8; m.size as usize];
+        f.seek(SeekFrom::Start(m.offset))?;
+        f.read_exact(&mut sig)?;
+        let who = ring
+            .verify_detached(&sig, signed_stream(pkg, &members)?)
+            .map_err(|e| fail(format!("{member_name}: {e}")))?;
+        Ok(format!(
+            "{member_name} signature OK, key {} ({})",
+            who.key_id,
+            who.user_ids.first().map(String::as_str).unwrap_or("")
+        ))
+    })
 }

@@ -13,6 +13,7 @@ pub(crate) mod image;
 pub(crate) mod import_key_pair;
 pub(crate) mod keyless;
 pub(crate) mod log;
+pub(crate) mod package;
 pub(crate) mod pgp;
 pub(crate) mod policy;
 pub(crate) mod public_key;

@@ -83,24 +83,12 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
         let packet = key.sign_detached_binary(pw, &prefix.header_bytes[..])?;
         let head = prefix.signed(sig_tag, &packet)?;
         let target = a.output.clone().unwrap_or_else(|| pkg.clone());
-        let dir = target
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)
-            .with_context(|| format!("cannot write in {}", dir.display()))?;
-        tmp.write_all(&head)?;
-        std::io::copy(&mut r, &mut tmp)
-            .with_context(|| format!("copying {}'s payload", pkg.display()))?;
-        // The signed package keeps the original's mode (a temporary file
-        // is 0600).
-        let perms = std::fs::metadata(pkg)
-            .with_context(|| format!("cannot read {}", pkg.display()))?
-            .permissions();
-        tmp.as_file().set_permissions(perms)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&target)
-            .with_context(|| format!("cannot replace {}", target.display()))?;
+        super::package::replace(pkg, &target, |tmp| {
+            tmp.write_all(&head)?;
+            std::io::copy(&mut r, tmp)
+                .with_context(|| format!("copying {}'s payload", pkg.display()))?;
+            Ok(())
+        })?;
         eprintln!(
             "{}: signed with key {} ({})",
             target.display(),
@@ -120,27 +108,7 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read keyring {}", a.keyring.display()))?;
     let ring = signet_openpgp::Keyring::parse(&ring_bytes)
         .with_context(|| format!("keyring {}", a.keyring.display()))?;
-    let mut failed = 0usize;
-    for pkg in &a.packages {
-        match verify_one(&ring, pkg) {
-            Ok(line) => eprintln!("{}: {line}", pkg.display()),
-            Err(e) => {
-                eprintln!("{}: {e:#}", pkg.display());
-                if !e.chain().any(|c| c.is::<VerificationFailed>()) {
-                    return Err(e);
-                }
-                failed += 1;
-            }
-        }
-    }
-    if failed > 0 {
-        return Err(anyhow!(VerificationFailed).context(format!(
-            "{failed} of {} packages failed verification",
-            a.packages.len()
-        )));
-    }
-    println!("Verified OK");
-    Ok(ExitCode::SUCCESS)
+    super::package::verify_each(&a.packages, |pkg| verify_one(&ring, pkg))
 }
 
 fn verify_one(ring: &signet_openpgp::Keyring, pkg: &Path) -> Result<String> {
