@@ -220,3 +220,144 @@ fn rpm_checksig_accepts_our_signatures_and_we_accept_rpmsign() {
     assert!(o.stderr.contains("truncated"), "{}", o.stderr);
     assert_eq!(std::fs::read(d.join("cut.rpm")).unwrap(), &bytes[..200]);
 }
+
+/// A `type: rpm` repository: signet serve writes and signs `repodata/`
+/// (repomd.xml.asc with its archive key) on every upload; dnf installs from
+/// it with `repo_gpgcheck` (our metadata signature) and `gpgcheck` (the
+/// package's header signature by `signet rpm sign`), and refuses altered
+/// metadata.
+#[test]
+fn dnf_installs_from_an_rpm_repository_signet_serve_indexes() {
+    for tool in ["rpmbuild", "dnf"] {
+        if peer(tool).is_none() {
+            return signet_testkit::missing("rpmbuild and dnf for the RPM repository test");
+        }
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    let pkg = d.join("signet-hello-1.0-1.noarch.rpm");
+    std::fs::copy(build_rpm(d), &pkg).unwrap();
+    let o = run(signet(d)
+        .args([
+            "generate-key-pair",
+            "--type",
+            "pgp",
+            "--output-key-prefix",
+            "packager",
+        ])
+        .env("SIGNET_PASSWORD", ""));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = run(signet(d)
+        .args([
+            "rpm",
+            "sign",
+            "--key",
+            "packager.key.asc",
+            pkg.to_str().unwrap(),
+        ])
+        .env("SIGNET_PASSWORD", ""));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let client = reqwest::blocking::Client::new();
+    let base = format!("{}/api/v1/repositories/rpm/el9/files", server.url);
+    let r = client
+        .post(format!("{}/api/v1/repositories", server.url))
+        .basic_auth("admin", Some(&token))
+        .json(&serde_json::json!({"name": "rpm/el9", "type": "rpm"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let put = |path: &str, bytes: Vec<u8>| {
+        let r = client
+            .put(format!("{base}/{path}"))
+            .basic_auth("admin", Some(&token))
+            .body(bytes)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{path}: {}", r.text().unwrap());
+    };
+    let get = |path: &str| {
+        let r = client
+            .get(format!("{base}/{path}"))
+            .basic_auth("admin", Some(&token))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().unwrap().to_vec()
+    };
+    put(
+        "Packages/signet-hello-1.0-1.noarch.rpm",
+        std::fs::read(&pkg).unwrap(),
+    );
+    std::fs::write(d.join("archive.asc"), get("signet-archive-key.asc")).unwrap();
+    let repomd = get("repodata/repomd.xml");
+    std::fs::write(d.join("repomd.xml"), &repomd).unwrap();
+    std::fs::write(d.join("repomd.xml.asc"), get("repodata/repomd.xml.asc")).unwrap();
+    let o = run(signet(d).args([
+        "verify-blob",
+        "--keyring",
+        "archive.asc",
+        "--signature",
+        "repomd.xml.asc",
+        "repomd.xml",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let conf = d.join("yum.repos.d");
+    std::fs::create_dir(&conf).unwrap();
+    std::fs::write(
+        conf.join("signet.repo"),
+        format!(
+            "[signet]\nname=signet\nbaseurl={base}\nusername=admin\npassword={token}\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://{} file://{}\n",
+            d.join("archive.asc").display(),
+            d.join("packager.pub.asc").display()
+        ),
+    )
+    .unwrap();
+    let root = d.join("root");
+    let dnf = |cache: &str, args: &[&str]| {
+        let o = std::process::Command::new("dnf")
+            .args([
+                "-y",
+                &format!("--setopt=reposdir={}", conf.display()),
+                &format!("--setopt=cachedir={}", d.join(cache).display()),
+                &format!("--installroot={}", root.display()),
+                "--releasever=1",
+                "--setopt=skip_if_unavailable=False",
+                "--disablerepo=*",
+                "--enablerepo=signet",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        )
+    };
+    let (ok, out) = dnf("cache", &["install", "signet-hello"]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("usr/share/signet-hello/hello.txt")).unwrap(),
+        "hello\n"
+    );
+
+    // Altered metadata (a revision changed after signing): dnf refuses it.
+    let evil = String::from_utf8(repomd)
+        .unwrap()
+        .replacen("<revision>", "<revision>1", 1);
+    put("repodata/repomd.xml", evil.into_bytes());
+    let (ok, out) = dnf("cache2", &["makecache"]);
+    assert!(!ok, "dnf accepted altered metadata: {out}");
+    assert!(out.contains("Bad GPG signature"), "{out}");
+}

@@ -104,6 +104,31 @@ impl Header {
     pub fn get(&self, tag: u32) -> Option<&Entry> {
         self.entries.iter().find(|e| e.tag == tag)
     }
+
+    /// The first string of `tag` (empty when absent).
+    pub fn string(&self, tag: u32) -> String {
+        self.get(tag)
+            .and_then(|e| e.strings().into_iter().next())
+            .unwrap_or_default()
+    }
+
+    /// The strings of `tag`.
+    pub fn strings(&self, tag: u32) -> Vec<String> {
+        self.get(tag).map(Entry::strings).unwrap_or_default()
+    }
+
+    /// The INT32 values of `tag`.
+    pub fn int32s(&self, tag: u32) -> Vec<u32> {
+        self.get(tag)
+            .filter(|e| e.ty == ty::INT32)
+            .map(|e| {
+                e.data
+                    .chunks_exact(4)
+                    .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 fn be32(b: &[u8], at: usize) -> u32 {
@@ -221,6 +246,8 @@ pub struct Prefix {
     /// The header's bytes (magic to the end of its data): what header-only
     /// signatures and the SHA-256 header digest cover.
     pub header_bytes: Vec<u8>,
+    /// Where the header starts in the file.
+    pub header_start: u64,
 }
 
 /// Reads the lead, the signature header and the header; `r` is left at the
@@ -249,6 +276,7 @@ pub fn read_prefix<R: Read>(r: &mut R) -> Result<Prefix, Malformed> {
         signature,
         header,
         header_bytes,
+        header_start: (96 + sig_raw.len() + pad) as u64,
     })
 }
 
@@ -374,6 +402,182 @@ impl Prefix {
         out.resize(out.len() + (8 - sig.len() % 8) % 8, 0);
         out.extend_from_slice(&self.header_bytes);
         Ok(out)
+    }
+}
+
+/// Header tags the repository metadata reads.
+mod htag {
+    pub(super) const VERSION: u32 = 1001;
+    pub(super) const RELEASE: u32 = 1002;
+    pub(super) const EPOCH: u32 = 1003;
+    pub(super) const SUMMARY: u32 = 1004;
+    pub(super) const DESCRIPTION: u32 = 1005;
+    pub(super) const BUILDTIME: u32 = 1006;
+    pub(super) const BUILDHOST: u32 = 1007;
+    pub(super) const SIZE: u32 = 1009;
+    pub(super) const VENDOR: u32 = 1011;
+    pub(super) const LICENSE: u32 = 1014;
+    pub(super) const PACKAGER: u32 = 1015;
+    pub(super) const GROUP: u32 = 1016;
+    pub(super) const URL: u32 = 1020;
+    pub(super) const ARCH: u32 = 1022;
+    pub(super) const SOURCERPM: u32 = 1044;
+    pub(super) const ARCHIVESIZE: u32 = 1046;
+    pub(super) const PROVIDENAME: u32 = 1047;
+    pub(super) const REQUIREFLAGS: u32 = 1048;
+    pub(super) const REQUIRENAME: u32 = 1049;
+    pub(super) const REQUIREVERSION: u32 = 1050;
+    pub(super) const PROVIDEFLAGS: u32 = 1112;
+    pub(super) const PROVIDEVERSION: u32 = 1113;
+}
+
+/// XML text with `&`, `<`, `>` and `"` escaped (and control characters
+/// dropped, which XML 1.0 cannot carry).
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `rpm:entry` elements of a dependency list (names, flags, versions).
+fn dependencies(h: &Header, names: u32, flags: u32, versions: u32) -> String {
+    let (n, f, v) = (h.strings(names), h.int32s(flags), h.strings(versions));
+    let mut out = String::new();
+    for (i, name) in n.iter().enumerate() {
+        if name.starts_with("rpmlib(") {
+            continue;
+        }
+        out.push_str(&format!("      <rpm:entry name=\"{}\"", xml_escape(name)));
+        let fl = f.get(i).copied().unwrap_or(0) & 0x0e;
+        let op = match fl {
+            2 => Some("LT"),
+            4 => Some("GT"),
+            8 => Some("EQ"),
+            10 => Some("LE"),
+            12 => Some("GE"),
+            _ => None,
+        };
+        if let (Some(op), Some(evr)) = (op, v.get(i).filter(|s| !s.is_empty())) {
+            let (epoch, rest) = match evr.split_once(':') {
+                Some((e, r)) => (e, r),
+                None => ("0", evr.as_str()),
+            };
+            let (ver, rel) = match rest.rsplit_once('-') {
+                Some((v, r)) => (v, Some(r)),
+                None => (rest, None),
+            };
+            out.push_str(&format!(
+                " flags=\"{op}\" epoch=\"{}\" ver=\"{}\"",
+                xml_escape(epoch),
+                xml_escape(ver)
+            ));
+            if let Some(r) = rel {
+                out.push_str(&format!(" rel=\"{}\"", xml_escape(r)));
+            }
+        }
+        out.push_str("/>\n");
+    }
+    out
+}
+
+impl Prefix {
+    /// This package's `<package>` element of a repository's primary.xml
+    /// (as createrepo writes it): `sha256` of the whole file, its `size`,
+    /// `location` (relative to the repository root) and `file_time`.
+    pub fn primary_entry(&self, sha256: &str, size: u64, location: &str, file_time: i64) -> String {
+        let h = &self.header;
+        let epoch = h.int32s(htag::EPOCH).first().copied().unwrap_or(0);
+        let num = |tag| h.int32s(tag).first().copied().unwrap_or(0);
+        let t = |tag| xml_escape(&h.string(tag));
+        let mut out = String::new();
+        out.push_str("<package type=\"rpm\">\n");
+        out.push_str(&format!("  <name>{}</name>\n", t(tag::NAME)));
+        out.push_str(&format!("  <arch>{}</arch>\n", t(htag::ARCH)));
+        out.push_str(&format!(
+            "  <version epoch=\"{epoch}\" ver=\"{}\" rel=\"{}\"/>\n",
+            t(htag::VERSION),
+            t(htag::RELEASE)
+        ));
+        out.push_str(&format!(
+            "  <checksum type=\"sha256\" pkgid=\"YES\">{}</checksum>\n",
+            xml_escape(sha256)
+        ));
+        out.push_str(&format!("  <summary>{}</summary>\n", t(htag::SUMMARY)));
+        out.push_str(&format!(
+            "  <description>{}</description>\n",
+            t(htag::DESCRIPTION)
+        ));
+        out.push_str(&format!("  <packager>{}</packager>\n", t(htag::PACKAGER)));
+        out.push_str(&format!("  <url>{}</url>\n", t(htag::URL)));
+        out.push_str(&format!(
+            "  <time file=\"{file_time}\" build=\"{}\"/>\n",
+            num(htag::BUILDTIME)
+        ));
+        out.push_str(&format!(
+            "  <size package=\"{size}\" installed=\"{}\" archive=\"{}\"/>\n",
+            num(htag::SIZE),
+            num(htag::ARCHIVESIZE)
+        ));
+        out.push_str(&format!(
+            "  <location href=\"{}\"/>\n",
+            xml_escape(location)
+        ));
+        out.push_str("  <format>\n");
+        out.push_str(&format!(
+            "    <rpm:license>{}</rpm:license>\n",
+            t(htag::LICENSE)
+        ));
+        out.push_str(&format!(
+            "    <rpm:vendor>{}</rpm:vendor>\n",
+            t(htag::VENDOR)
+        ));
+        out.push_str(&format!("    <rpm:group>{}</rpm:group>\n", t(htag::GROUP)));
+        out.push_str(&format!(
+            "    <rpm:buildhost>{}</rpm:buildhost>\n",
+            t(htag::BUILDHOST)
+        ));
+        out.push_str(&format!(
+            "    <rpm:sourcerpm>{}</rpm:sourcerpm>\n",
+            t(htag::SOURCERPM)
+        ));
+        out.push_str(&format!(
+            "    <rpm:header-range start=\"{}\" end=\"{}\"/>\n",
+            self.header_start,
+            self.header_start + self.header_bytes.len() as u64
+        ));
+        let provides = dependencies(
+            h,
+            htag::PROVIDENAME,
+            htag::PROVIDEFLAGS,
+            htag::PROVIDEVERSION,
+        );
+        if !provides.is_empty() {
+            out.push_str(&format!(
+                "    <rpm:provides>\n{provides}    </rpm:provides>\n"
+            ));
+        }
+        let requires = dependencies(
+            h,
+            htag::REQUIRENAME,
+            htag::REQUIREFLAGS,
+            htag::REQUIREVERSION,
+        );
+        if !requires.is_empty() {
+            out.push_str(&format!(
+                "    <rpm:requires>\n{requires}    </rpm:requires>\n"
+            ));
+        }
+        out.push_str("  </format>\n</package>\n");
+        out
     }
 }
 

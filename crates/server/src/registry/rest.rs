@@ -150,12 +150,12 @@ struct NewRepository {
 }
 
 fn check_kind(kind: &str) -> OciResult<()> {
-    if kind == "oci" || kind == "generic" || kind == "debian" {
+    if ["oci", "generic", "debian", "rpm"].contains(&kind) {
         Ok(())
     } else {
         Err(bad_request(
             "INVALID_REQUEST",
-            format!("repository type must be oci, generic or debian, not {kind:?}"),
+            format!("repository type must be oci, generic, debian or rpm, not {kind:?}"),
         ))
     }
 }
@@ -401,13 +401,13 @@ async fn file_dispatch(
                     Some(text)
                 }
             };
-            // Debian repositories hold files too (and index their .debs).
-            let debian = reg
+            // Package repositories hold files too (and index their packages).
+            let packages = reg
                 .db()
                 .repository(repo)
                 .await?
-                .is_some_and(|r| r.kind == "debian");
-            if !debian {
+                .is_some_and(|r| r.kind == "debian" || r.kind == "rpm");
+            if !packages {
                 reg.ensure_repository(repo, "generic").await?;
             }
             let who = super::api::actor(caller);
@@ -433,8 +433,8 @@ async fn file_dispatch(
                 )
                 .await?;
             }
-            if debian && is_indexed_package(path) {
-                reg.debian_reindex(repo).await.map_err(|e| {
+            if packages {
+                reg.reindex_after(repo, path).await.map_err(|e| {
                     OciError::new(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "INDEX_FAILED",
@@ -501,21 +501,13 @@ async fn file_dispatch(
         }
         Method::DELETE => {
             if reg.delete_file(repo, path).await? {
-                if is_indexed_package(path)
-                    && reg
-                        .db()
-                        .repository(repo)
-                        .await?
-                        .is_some_and(|r| r.kind == "debian")
-                {
-                    reg.debian_reindex(repo).await.map_err(|e| {
-                        OciError::new(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "INDEX_FAILED",
-                            format!("the package was deleted but the repository's indexes could not be regenerated: {e:#}"),
-                        )
-                    })?;
-                }
+                reg.reindex_after(repo, path).await.map_err(|e| {
+                    OciError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INDEX_FAILED",
+                        format!("the package was deleted but the repository's indexes could not be regenerated: {e:#}"),
+                    )
+                })?;
                 Ok(StatusCode::NO_CONTENT.into_response())
             } else {
                 Err(unknown())
@@ -527,11 +519,6 @@ async fn file_dispatch(
             "use PUT, GET, HEAD or DELETE on a file",
         )),
     }
-}
-
-/// A package a Debian repository's indexes list.
-fn is_indexed_package(path: &str) -> bool {
-    path.ends_with(".deb") && !path.starts_with("dists/")
 }
 
 async fn list_files(reg: &Registry, repo: &str, dir: &str, page: Page) -> OciResult<Response> {

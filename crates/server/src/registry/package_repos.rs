@@ -1,12 +1,15 @@
-//! Debian repositories (`type: debian`): every `.deb` uploaded or deleted
-//! regenerates the suite's indexes, signed with the server's archive key,
-//! so apt reads the repository with `signed-by` that key:
+//! Package repositories signet serve indexes itself. Every package
+//! uploaded or deleted regenerates the repository's metadata, signed with
+//! the server's archive key, so the package manager trusts only that key:
 //!
-//! - `dists/stable/main/binary-<arch>/Packages` (each package's control
-//!   fields plus `Filename`, `Size`, `SHA256`; `Architecture: all`
-//!   packages in every architecture's index),
-//! - `dists/stable/Release`, `InRelease` (clearsigned), `Release.gpg`,
-//! - `signet-archive-key.asc` (the archive key's certificate) at the root.
+//! - `type: debian`: `dists/stable/main/binary-<arch>/Packages` (each
+//!   package's control fields plus `Filename`, `Size`, `SHA256`;
+//!   `Architecture: all` packages in every architecture's index),
+//!   `dists/stable/Release`, `InRelease` (clearsigned), `Release.gpg`;
+//! - `type: rpm`: `repodata/primary.xml.gz`, `repodata/repomd.xml` and
+//!   `repodata/repomd.xml.asc` (dnf's `repo_gpgcheck`);
+//! - both: `signet-archive-key.asc` (the archive key's certificate) at the
+//!   root.
 //!
 //! The archive key is an OpenPGP Ed25519 key generated on first use and
 //! stored protected (OpenPGP S2K) with the key-encryption key of
@@ -26,6 +29,7 @@ const KEY_FILE: &str = "signet-archive-key.asc";
 const ARCHIVE_KEY: &str = "archive";
 
 /// One reindex at a time per process (a later one sees every earlier upload).
+/// Replicas may interleave; the next upload on either one repairs it.
 static REINDEX: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl Registry {
@@ -53,6 +57,25 @@ impl Registry {
         Ok((key, kek))
     }
 
+    /// The files of `repo` ending in `suffix`, outside generated metadata.
+    async fn packages_in(&self, repo: &str, suffix: &str) -> Result<Vec<super::db::FileRow>> {
+        let mut out = Vec::new();
+        let mut last: Option<String> = None;
+        loop {
+            let page = self.db().files(repo, "", last.as_deref(), 1000).await?;
+            let done = page.len() < 1000;
+            last = page.last().map(|f| f.path.clone());
+            out.extend(
+                page.into_iter()
+                    .filter(|f| is_indexed_package(&f.path, suffix)),
+            );
+            if done {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     async fn put_generated(&self, repo: &str, path: &str, bytes: Vec<u8>) -> Result<()> {
         let chunk: std::result::Result<axum::body::Bytes, std::convert::Infallible> =
             Ok(axum::body::Bytes::from(bytes));
@@ -71,20 +94,7 @@ impl Registry {
     /// Regenerates and signs the indexes of Debian repository `repo`.
     pub(crate) async fn debian_reindex(&self, repo: &str) -> Result<()> {
         let _one = REINDEX.lock().await;
-        let mut debs = Vec::new();
-        let mut last: Option<String> = None;
-        loop {
-            let page = self.db().files(repo, "", last.as_deref(), 1000).await?;
-            let done = page.len() < 1000;
-            last = page.last().map(|f| f.path.clone());
-            debs.extend(
-                page.into_iter()
-                    .filter(|f| f.path.ends_with(".deb") && !f.path.starts_with("dists/")),
-            );
-            if done {
-                break;
-            }
-        }
+        let debs = self.packages_in(repo, ".deb").await?;
         let mut by_arch: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut all = Vec::new();
         for f in &debs {
@@ -195,5 +205,86 @@ impl Registry {
             .await?;
         tracing::info!(repository = repo, packages = debs.len(), key = %key.fingerprint(), "Debian indexes regenerated and signed");
         Ok(())
+    }
+}
+
+/// Whether `path` is a package a repository's metadata lists (not a file
+/// under the generated `dists/` or `repodata/`).
+pub(crate) fn is_indexed_package(path: &str, suffix: &str) -> bool {
+    path.ends_with(suffix) && !path.starts_with("dists/") && !path.starts_with("repodata/")
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes)?;
+    Ok(gz.finish()?)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    signet_crypto::digest::Digest::of(signet_crypto::digest::DigestAlgorithm::Sha256, bytes)
+        .to_hex()
+}
+
+impl Registry {
+    /// Regenerates and signs the metadata of RPM repository `repo`.
+    pub(crate) async fn rpm_reindex(&self, repo: &str) -> Result<()> {
+        let _one = REINDEX.lock().await;
+        let rpms = self.packages_in(repo, ".rpm").await?;
+        let mut entries = Vec::new();
+        for f in &rpms {
+            let prefix = self
+                .with_blob_reader(&f.digest, |mut r| signet_packages::rpm::read_prefix(&mut r))
+                .await?;
+            match prefix {
+                Ok(p) => entries.push(p.primary_entry(
+                    f.digest.trim_start_matches("sha256:"),
+                    f.size,
+                    &f.path,
+                    f.created,
+                )),
+                Err(e) => {
+                    tracing::warn!(repository = repo, path = %f.path, error = %e, "not indexed");
+                }
+            }
+        }
+        let primary = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metadata xmlns=\"http://linux.duke.edu/metadata/common\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\" packages=\"{}\">\n{}</metadata>\n",
+            entries.len(),
+            entries.concat()
+        );
+        let primary_gz = gzip(primary.as_bytes())?;
+        let t = now();
+        let repomd = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<repomd xmlns=\"http://linux.duke.edu/metadata/repo\" xmlns:rpm=\"http://linux.duke.edu/metadata/rpm\">\n  <revision>{t}</revision>\n  <data type=\"primary\">\n    <checksum type=\"sha256\">{}</checksum>\n    <open-checksum type=\"sha256\">{}</open-checksum>\n    <location href=\"repodata/primary.xml.gz\"/>\n    <timestamp>{t}</timestamp>\n    <size>{}</size>\n    <open-size>{}</open-size>\n  </data>\n</repomd>\n",
+            sha256_hex(&primary_gz),
+            sha256_hex(primary.as_bytes()),
+            primary_gz.len(),
+            primary.len()
+        );
+        let (key, pass) = self.archive_key().await?;
+        let signature = key.sign_detached(&pass, repomd.as_bytes())?;
+        let public = key.public_armored()?;
+        self.put_generated(repo, "repodata/primary.xml.gz", primary_gz)
+            .await?;
+        self.put_generated(repo, "repodata/repomd.xml", repomd.into_bytes())
+            .await?;
+        self.put_generated(repo, "repodata/repomd.xml.asc", signature.into_bytes())
+            .await?;
+        self.put_generated(repo, KEY_FILE, public.into_bytes())
+            .await?;
+        tracing::info!(repository = repo, packages = entries.len(), key = %key.fingerprint(), "RPM metadata regenerated and signed");
+        Ok(())
+    }
+
+    /// Regenerates the metadata of `repo` when it is a package repository
+    /// and `path` one of its packages.
+    pub(crate) async fn reindex_after(&self, repo: &str, path: &str) -> Result<()> {
+        let kind = self.db().repository(repo).await?.map(|r| r.kind);
+        match kind.as_deref() {
+            Some("debian") if is_indexed_package(path, ".deb") => self.debian_reindex(repo).await,
+            Some("rpm") if is_indexed_package(path, ".rpm") => self.rpm_reindex(repo).await,
+            _ => Ok(()),
+        }
     }
 }
