@@ -236,3 +236,140 @@ fn apk_signatures_verify_with_openssl_over_the_control_segment() {
     assert_ne!(o.code, 0);
     assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
 }
+
+/// A `type: alpine` repository: signet serve writes `APKINDEX.tar.gz` in
+/// the package's directory, signed with its RSA archive key. Checked
+/// independently: the signature with openssl over the index member, the
+/// `C:` checksum with openssl's SHA-1 of the package's control segment.
+#[test]
+fn signet_serve_indexes_and_signs_an_alpine_repository() {
+    for tool in ["openssl", "tar", "gzip", "sha256sum", "base64", "python3"] {
+        if peer(tool).is_none() {
+            return signet_testkit::missing("openssl, tar, gzip, base64, python3");
+        }
+    }
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path();
+    std::fs::create_dir_all(d.join("data/usr/share/hello")).unwrap();
+    std::fs::write(d.join("data/usr/share/hello/hello.txt"), "hello\n").unwrap();
+    ok(d, "tar", &["-C", "data", "-czf", "data.tar.gz", "usr"]);
+    let datahash = ok(d, "sha256sum", &["data.tar.gz"]).stdout[..64].to_owned();
+    std::fs::create_dir(d.join("control")).unwrap();
+    std::fs::write(
+        d.join("control/.PKGINFO"),
+        format!("pkgname = hello\npkgver = 1.0-r0\narch = x86_64\nsize = 6\npkgdesc = a greeting\ndepend = musl\ndatahash = {datahash}\n"),
+    )
+    .unwrap();
+    ok(
+        d,
+        "tar",
+        &["-C", "control", "-czf", "control.tar.gz", ".PKGINFO"],
+    );
+    let pkg = [
+        std::fs::read(d.join("control.tar.gz")).unwrap(),
+        std::fs::read(d.join("data.tar.gz")).unwrap(),
+    ]
+    .concat();
+
+    let data = d.join("srv");
+    let server = Server::start(&data, free_port());
+    let token = std::fs::read_to_string(data.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let client = reqwest::blocking::Client::new();
+    let base = format!("{}/api/v1/repositories/alpine/edge/files", server.url);
+    let r = client
+        .post(format!("{}/api/v1/repositories", server.url))
+        .basic_auth("admin", Some(&token))
+        .json(&serde_json::json!({"name": "alpine/edge", "type": "alpine"}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let r = client
+        .put(format!("{base}/main/x86_64/hello-1.0-r0.apk"))
+        .basic_auth("admin", Some(&token))
+        .body(pkg)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+    let get = |path: &str| {
+        let r = client
+            .get(format!("{base}/{path}"))
+            .basic_auth("admin", Some(&token))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        r.bytes().unwrap().to_vec()
+    };
+    let index = get("main/x86_64/APKINDEX.tar.gz");
+    std::fs::write(d.join("APKINDEX.tar.gz"), &index).unwrap();
+    std::fs::write(
+        d.join("signet-archive.rsa.pub"),
+        get("signet-archive.rsa.pub"),
+    )
+    .unwrap();
+
+    // Ours.
+    let o = run(signet(d).args([
+        "apk",
+        "verify",
+        "--key",
+        "signet-archive.rsa.pub",
+        "APKINDEX.tar.gz",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("index signature by signet-archive.rsa.pub OK (1 packages)"),
+        "{}",
+        o.stderr
+    );
+    // Independent: Python's zlib finds where the first gzip member (the
+    // signature) ends; openssl verifies over the bytes after it.
+    let second: usize = ok(
+        d,
+        "python3",
+        &["-c", "import sys, zlib; b = open(sys.argv[1], 'rb').read(); z = zlib.decompressobj(31); z.decompress(b); print(len(b) - len(z.unused_data))", "APKINDEX.tar.gz"],
+    )
+    .stdout
+    .trim()
+    .parse()
+    .unwrap();
+    std::fs::write(d.join("sig.tar.gz"), &index[..second]).unwrap();
+    std::fs::write(d.join("index.tar.gz"), &index[second..]).unwrap();
+    std::fs::create_dir(d.join("sig")).unwrap();
+    ok(d, "tar", &["-C", "sig", "-xzf", "sig.tar.gz"]);
+    let o = ok(
+        d,
+        "openssl",
+        &[
+            "dgst",
+            "-sha256",
+            "-verify",
+            "signet-archive.rsa.pub",
+            "-signature",
+            "sig/.SIGN.RSA256.signet-archive.rsa.pub",
+            "index.tar.gz",
+        ],
+    );
+    assert!(o.stdout.contains("Verified OK"), "{}", o.stdout);
+    std::fs::create_dir(d.join("idx")).unwrap();
+    ok(d, "tar", &["-C", "idx", "-xzf", "index.tar.gz"]);
+    let apkindex = std::fs::read_to_string(d.join("idx/APKINDEX")).unwrap();
+    let sha1 = ok(
+        d,
+        "sh",
+        &["-c", "openssl dgst -sha1 -binary control.tar.gz | base64"],
+    )
+    .stdout;
+    assert!(
+        apkindex.contains(&format!("C:Q1{}\n", sha1.trim())),
+        "{apkindex} vs {sha1}"
+    );
+    assert!(
+        apkindex.contains("P:hello\nV:1.0-r0\nA:x86_64\n"),
+        "{apkindex}"
+    );
+    assert!(apkindex.contains("D:musl\n"), "{apkindex}");
+}

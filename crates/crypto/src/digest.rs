@@ -73,6 +73,15 @@ pub fn sha256_concat(parts: &[&[u8]]) -> [u8; 32] {
     out
 }
 
+/// SHA-1, for legacy formats that name content by it (Alpine's APKINDEX
+/// `C:` checksums); never used to sign or to decide trust.
+pub fn sha1_legacy(data: &[u8]) -> [u8; 20] {
+    let d = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, data);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
 /// An incremental hasher.
 #[derive(Clone)]
 pub struct Hasher {

@@ -51,6 +51,8 @@ pub struct Prefix {
     pub pkginfo: Vec<(String, String)>,
     /// Where the data segment starts in the file.
     pub data_offset: u64,
+    /// For a signed index (`APKINDEX.tar.gz`), its `APKINDEX` text.
+    pub index: Option<String>,
 }
 
 impl Prefix {
@@ -147,11 +149,14 @@ pub fn read_prefix(buf: &[u8]) -> Result<Prefix, Malformed> {
     } else {
         (0, first, used)
     };
-    let pkginfo = entries
-        .iter()
-        .find(|(n, _)| n == ".PKGINFO")
-        .ok_or_else(|| malformed(WHAT, "the control segment has no .PKGINFO"))?;
-    let text = String::from_utf8_lossy(&pkginfo.1);
+    // A package's control segment has .PKGINFO; an index's, APKINDEX.
+    let index = entries.iter().any(|(n, _)| n == "APKINDEX");
+    let pkginfo = match entries.iter().find(|(n, _)| n == ".PKGINFO") {
+        Some(p) => p.1.clone(),
+        None if index => Vec::new(),
+        None => return Err(malformed(WHAT, "the control segment has no .PKGINFO")),
+    };
+    let text = String::from_utf8_lossy(&pkginfo);
     let fields = text
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -163,7 +168,104 @@ pub fn read_prefix(buf: &[u8]) -> Result<Prefix, Malformed> {
         control: buf[control_at..control_at + control_len].to_vec(),
         pkginfo: fields,
         data_offset: (control_at + control_len) as u64,
+        index: entries
+            .into_iter()
+            .find(|(n, _)| n == "APKINDEX")
+            .map(|(_, b)| String::from_utf8_lossy(&b).into_owned()),
     })
+}
+
+impl Prefix {
+    /// This package's stanza of an `APKINDEX` (fields from `.PKGINFO`;
+    /// `C:` is `Q1` and the base64 SHA-1 of the control segment, what apk
+    /// checks a downloaded package against), given the file's size and
+    /// `control_sha1`.
+    pub fn index_entry(&self, file_size: u64, control_sha1: &[u8; 20]) -> String {
+        let mut out = format!("C:Q1{}\n", base64_std(control_sha1));
+        let one = |k: &str| self.field(k).map(str::to_owned);
+        let all = |k: &str| {
+            let v: Vec<&str> = self
+                .pkginfo
+                .iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            (!v.is_empty()).then(|| v.join(" "))
+        };
+        let fields = [
+            ("P", one("pkgname")),
+            ("V", one("pkgver")),
+            ("A", one("arch")),
+            ("S", Some(file_size.to_string())),
+            ("I", one("size")),
+            ("T", one("pkgdesc")),
+            ("U", one("url")),
+            ("L", one("license")),
+            ("o", one("origin")),
+            ("m", one("maintainer")),
+            ("t", one("builddate")),
+            ("c", one("commit")),
+            ("D", all("depend")),
+            ("p", all("provides")),
+        ];
+        for (k, v) in fields {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                let v: String = v.chars().filter(|c| *c != '\n').collect();
+                out.push_str(&format!("{k}:{v}\n"));
+            }
+        }
+        out
+    }
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The index member of an `APKINDEX.tar.gz`: a gzip-compressed tar with
+/// `DESCRIPTION` and `APKINDEX` (the stanzas, each ending in a blank line).
+pub fn index_member(description: &str, stanzas: &[String]) -> Result<Vec<u8>, Malformed> {
+    let mut text = String::new();
+    for s in stanzas {
+        text.push_str(s);
+        text.push('\n');
+    }
+    let mut plain = Vec::new();
+    for (name, body) in [
+        ("DESCRIPTION", description.as_bytes()),
+        ("APKINDEX", text.as_bytes()),
+    ] {
+        let mut h = tar::Header::new_ustar();
+        h.set_path(name)
+            .map_err(|e| malformed(WHAT, format!("index entry name: {e}")))?;
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        plain.extend_from_slice(h.as_bytes());
+        plain.extend_from_slice(body);
+        plain.resize(plain.len().div_ceil(512) * 512, 0);
+    }
+    plain.extend_from_slice(&[0u8; 1024]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain)
+        .and_then(|_| gz.finish())
+        .map_err(|e| malformed(WHAT, format!("compressing the index: {e}")))
 }
 
 /// The signature member for `signature` by key `key_name` (the public key's
@@ -251,6 +353,33 @@ mod tests {
         assert_eq!(q.control, control);
         assert_eq!(q.data_offset as usize, sig.len() + control.len());
         assert_eq!(&signed[q.data_offset as usize..], &data[..]);
+    }
+
+    #[test]
+    fn index_entries_and_signed_indexes() {
+        let control = gz_tar(&[(
+            ".PKGINFO",
+            b"pkgname = hello\npkgver = 1.0-r0\narch = noarch\nsize = 6\ndepend = musl\ndepend = so:libc.musl-x86_64.so.1\ndatahash = ab\n",
+        )]);
+        let p = read_prefix(&control).unwrap();
+        let e = p.index_entry(1234, &[0u8; 20]);
+        assert!(e.starts_with("C:Q1AAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), "{e}");
+        assert!(
+            e.contains("P:hello\nV:1.0-r0\nA:noarch\nS:1234\nI:6\n"),
+            "{e}"
+        );
+        assert!(e.contains("D:musl so:libc.musl-x86_64.so.1\n"), "{e}");
+        let member = index_member("signet", std::slice::from_ref(&e)).unwrap();
+        let signed = [
+            signature_member(SigHash::Sha256, "k.rsa.pub", b"S").unwrap(),
+            member.clone(),
+        ]
+        .concat();
+        let q = read_prefix(&signed).unwrap();
+        assert_eq!(q.control, member);
+        assert_eq!(q.index.as_deref(), Some(format!("{e}\n").as_str()));
+        assert_eq!(base64_std(b"hello"), "aGVsbG8=");
+        assert_eq!(base64_std(b"hell"), "aGVsbA==");
     }
 
     #[test]

@@ -21,8 +21,8 @@ use crate::keyref::{load_signer, load_verifier};
 pub(crate) enum Command {
     /// Sign APK packages with an RSA key (replacing earlier signatures).
     Sign(SignArgs),
-    /// Verify APK packages: the control segment's signature and the data
-    /// segment's hash.
+    /// Verify APK packages (the control segment's signature and the data
+    /// segment's hash) or signed indexes (APKINDEX.tar.gz).
     Verify(VerifyArgs),
 }
 
@@ -176,6 +176,14 @@ fn verify_one(key: &PublicKey, key_name: Option<&str>, pkg: &Path) -> Result<Str
     let Some(s) = good else {
         return Err(fail(format!("no signature verifies: {}", tried.join(", "))));
     };
+    // A signed index (APKINDEX.tar.gz) has no data segment.
+    if let Some(index) = &prefix.index {
+        let packages = index.lines().filter(|l| l.starts_with("P:")).count();
+        return Ok(format!(
+            "index signature by {} OK ({packages} packages)",
+            s.key_name
+        ));
+    }
     let Some(want) = prefix.field("datahash") else {
         return Err(fail(
             "the control segment has no datahash: the data segment is not covered".into(),

@@ -9,7 +9,11 @@
 //! - `type: rpm`: `repodata/primary.xml.gz`, `repodata/repomd.xml` and
 //!   `repodata/repomd.xml.asc` (dnf's `repo_gpgcheck`);
 //! - both: `signet-archive-key.asc` (the archive key's certificate) at the
-//!   root.
+//!   root;
+//! - `type: alpine`: `APKINDEX.tar.gz` in every directory holding `.apk`
+//!   files, signed (`.SIGN.RSA256.signet-archive.rsa.pub`) with the
+//!   server's RSA archive key, whose public key is `signet-archive.rsa.pub`
+//!   at the root (for `/etc/apk/keys`).
 //!
 //! The archive key is an OpenPGP Ed25519 key generated on first use and
 //! stored protected (OpenPGP S2K) with the key-encryption key of
@@ -284,7 +288,103 @@ impl Registry {
         match kind.as_deref() {
             Some("debian") if is_indexed_package(path, ".deb") => self.debian_reindex(repo).await,
             Some("rpm") if is_indexed_package(path, ".rpm") => self.rpm_reindex(repo).await,
+            Some("alpine") if is_indexed_package(path, ".apk") => {
+                self.alpine_reindex(repo, path).await
+            }
             _ => Ok(()),
         }
+    }
+}
+
+const APK_KEY: &str = "apk-rsa";
+/// The Alpine archive key's file name (what apk looks up in /etc/apk/keys).
+const APK_KEY_NAME: &str = "signet-archive.rsa.pub";
+
+impl Registry {
+    /// The RSA archive key of Alpine indexes (created on first use, sealed
+    /// in cosign's encrypted format with the key-encryption key).
+    async fn apk_key(&self) -> Result<signet_crypto::PrivateKey> {
+        if self.db().archive_key(APK_KEY).await?.is_none() {
+            let k = signet_crypto::PrivateKey::generate(signet_crypto::KeyAlgorithm::Rsa)?;
+            let sealed = self.seal_key(&k)?;
+            self.db()
+                .put_archive_key(
+                    APK_KEY,
+                    &format!("sha256:{}", k.public_key().fingerprint()),
+                    &k.public_key().to_pem(),
+                    &sealed,
+                    now(),
+                )
+                .await?;
+        }
+        let (_, sealed) = self
+            .db()
+            .archive_key(APK_KEY)
+            .await?
+            .context("the APK archive key vanished")?;
+        let kek = self.signing().kek()?;
+        signet_crypto::PrivateKey::from_pem(sealed.as_bytes(), Some(kek.as_bytes())).context(
+            "the APK archive key does not open with this server's key-encryption key (replicas must share --signing-kek)",
+        )
+    }
+
+    /// Regenerates and signs the `APKINDEX.tar.gz` of the directory of
+    /// `path` in Alpine repository `repo`.
+    pub(crate) async fn alpine_reindex(&self, repo: &str, path: &str) -> Result<()> {
+        use signet_packages::apk;
+        let _one = REINDEX.lock().await;
+        let dir = path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let apks: Vec<_> = self
+            .packages_in(repo, ".apk")
+            .await?
+            .into_iter()
+            .filter(|f| f.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("") == dir)
+            .collect();
+        let mut stanzas = Vec::new();
+        for f in &apks {
+            let size = f.size;
+            let entry = self
+                .with_blob_reader(&f.digest, move |r| {
+                    use std::io::Read;
+                    let mut buf = Vec::new();
+                    r.take(apk::MAX_PREFIX as u64)
+                        .read_to_end(&mut buf)
+                        .map_err(|e| e.to_string())?;
+                    let p = apk::read_prefix(&buf).map_err(|e| e.to_string())?;
+                    let sha1 = signet_crypto::digest::sha1_legacy(&p.control);
+                    Ok::<_, String>(p.index_entry(size, &sha1))
+                })
+                .await?;
+            match entry {
+                Ok(e) => stanzas.push(e),
+                Err(e) => {
+                    tracing::warn!(repository = repo, path = %f.path, error = %e, "not indexed")
+                }
+            }
+        }
+        let member = apk::index_member(&format!("signet {repo}"), &stanzas)?;
+        let key = self.apk_key().await?;
+        let digest = signet_crypto::digest::Digest::of(
+            signet_crypto::digest::DigestAlgorithm::Sha256,
+            &member,
+        );
+        let sig = key.sign(&signet_crypto::Message::Digest(digest))?;
+        let mut index = apk::signature_member(apk::SigHash::Sha256, APK_KEY_NAME, &sig)?;
+        index.extend_from_slice(&member);
+        let target = if dir.is_empty() {
+            "APKINDEX.tar.gz".to_owned()
+        } else {
+            format!("{dir}/APKINDEX.tar.gz")
+        };
+        self.put_generated(repo, &target, index).await?;
+        self.put_generated(repo, APK_KEY_NAME, key.public_key().to_pem().into_bytes())
+            .await?;
+        tracing::info!(
+            repository = repo,
+            directory = dir,
+            packages = stanzas.len(),
+            "APKINDEX regenerated and signed"
+        );
+        Ok(())
     }
 }

@@ -150,12 +150,12 @@ struct NewRepository {
 }
 
 fn check_kind(kind: &str) -> OciResult<()> {
-    if ["oci", "generic", "debian", "rpm"].contains(&kind) {
+    if ["oci", "generic", "debian", "rpm", "alpine"].contains(&kind) {
         Ok(())
     } else {
         Err(bad_request(
             "INVALID_REQUEST",
-            format!("repository type must be oci, generic, debian or rpm, not {kind:?}"),
+            format!("repository type must be oci, generic, debian, rpm or alpine, not {kind:?}"),
         ))
     }
 }
@@ -406,7 +406,7 @@ async fn file_dispatch(
                 .db()
                 .repository(repo)
                 .await?
-                .is_some_and(|r| r.kind == "debian" || r.kind == "rpm");
+                .is_some_and(|r| ["debian", "rpm", "alpine"].contains(&r.kind.as_str()));
             if !packages {
                 reg.ensure_repository(repo, "generic").await?;
             }
