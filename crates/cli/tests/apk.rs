@@ -170,6 +170,43 @@ fn apk_signatures_verify_with_openssl_over_the_control_segment() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(o.stderr.contains("RSA (SHA-1) signature"), "{}", o.stderr);
 
+    // `--sha1`: abuild-sign's own layout, `.SIGN.RSA.<key>` over SHA-1.
+    std::fs::write(d.join("legacy.apk"), &unsigned).unwrap();
+    let o = run(signet(d).args([
+        "apk",
+        "sign",
+        "--sha1",
+        "--key",
+        "builder.rsa",
+        "legacy.apk",
+    ]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let legacy = std::fs::read(d.join("legacy.apk")).unwrap();
+    assert!(legacy.ends_with(&unsigned));
+    std::fs::write(
+        d.join("legacy-sig.tar.gz"),
+        &legacy[..legacy.len() - unsigned.len()],
+    )
+    .unwrap();
+    std::fs::create_dir(d.join("legacy-sig")).unwrap();
+    ok(d, "tar", &["-C", "legacy-sig", "-xzf", "legacy-sig.tar.gz"]);
+    let o = ok(
+        d,
+        "openssl",
+        &[
+            "dgst",
+            "-sha1",
+            "-verify",
+            "builder.rsa.pub",
+            "-signature",
+            "legacy-sig/.SIGN.RSA.builder.rsa.pub",
+            "control.tar.gz",
+        ],
+    );
+    assert!(o.stdout.contains("Verified OK"), "{}", o.stdout);
+    let o = run(signet(d).args(["apk", "verify", "--key", "builder.rsa.pub", "legacy.apk"]));
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
     // Tampering: the data (datahash) and the control (signature).
     let mut evil = signed.clone();
     let n = evil.len();

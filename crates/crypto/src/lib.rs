@@ -21,6 +21,7 @@ pub mod digest;
 pub mod envelope;
 mod error;
 mod key;
+pub mod legacy;
 pub mod signature;
 
 pub use error::{Error, Result};

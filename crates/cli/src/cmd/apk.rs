@@ -1,8 +1,9 @@
 //! `signet apk sign|verify`: Alpine package signatures in abuild's layout
 //! (a gzip member with `.SIGN.RSA256.<key>.rsa.pub` ahead of the control
 //! segment). Signing writes SHA-256 signatures (`RSA256`, read by
-//! apk-tools 2.12 and later); verification reads those and abuild's SHA-1
-//! `.SIGN.RSA.` ones, and checks the data segment against `datahash`.
+//! apk-tools 2.12 and later), or with `--sha1` abuild-sign's default
+//! `.SIGN.RSA.` (SHA-1); verification reads both and checks the data
+//! segment against `datahash`.
 
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +41,10 @@ pub(crate) struct SignArgs {
     /// Write the signed package to FILE (default: replace the package).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Sign as abuild-sign does by default: `.SIGN.RSA.<key>`, PKCS#1 v1.5
+    /// over SHA-1 (for apk-tools before 2.12; refused in FIPS mode).
+    #[arg(long)]
+    sha1: bool,
     /// The packages.
     #[arg(required = true)]
     packages: Vec<PathBuf>,
@@ -109,9 +114,19 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
     for pkg in &a.packages {
         let (buf, mut f) = head(pkg)?;
         let prefix = apk::read_prefix(&buf).with_context(|| pkg.display().to_string())?;
-        let digest = Digest::of(DigestAlgorithm::Sha256, &prefix.control);
-        let sig = signer.sign(&Message::Digest(digest))?;
-        let member = apk::signature_member(SigHash::Sha256, &key_name, &sig)?;
+        let (hash, sig) = if a.sha1 {
+            let crate::keyref::Signer::Local(k) = &signer else {
+                bail!("--sha1 signs with a key file, not an HSM key");
+            };
+            (
+                SigHash::Sha1,
+                signet_crypto::legacy::rsa_pkcs1_sha1_sign(k, &prefix.control)?,
+            )
+        } else {
+            let digest = Digest::of(DigestAlgorithm::Sha256, &prefix.control);
+            (SigHash::Sha256, signer.sign(&Message::Digest(digest))?)
+        };
+        let member = apk::signature_member(hash, &key_name, &sig)?;
         let target = a.output.clone().unwrap_or_else(|| pkg.clone());
         super::package::replace(pkg, &target, |tmp| {
             tmp.write_all(&member)?;
@@ -121,7 +136,8 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
                 .with_context(|| format!("copying {}'s data", pkg.display()))?;
             Ok(())
         })?;
-        eprintln!("{}: signed as .SIGN.RSA256.{key_name}", target.display());
+        let kind = if a.sha1 { "RSA" } else { "RSA256" };
+        eprintln!("{}: signed as .SIGN.{kind}.{key_name}", target.display());
     }
     Ok(ExitCode::SUCCESS)
 }
