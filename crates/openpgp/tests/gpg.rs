@@ -281,3 +281,64 @@ fn bad_input_is_a_clear_error() {
     assert!(SecretKey::parse(k.public.as_bytes()).is_err());
     assert!("rsa1024".parse::<Algorithm>().is_err());
 }
+
+#[test]
+fn we_verify_sq_signatures_made_by_a_signing_subkey() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n);
+    let sq = |args: &[&str]| {
+        let o = Command::new("sq")
+            .args(args)
+            .output()
+            .expect("sq (apt install sq) runs");
+        assert!(
+            o.status.success(),
+            "sq {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
+    };
+    sq(&[
+        "key",
+        "generate",
+        "--userid",
+        "<sq@example.com>",
+        "--export",
+        s(&p("sq.pgp")),
+    ]);
+    let cert = sq(&["key", "extract-cert", s(&p("sq.pgp"))]);
+    std::fs::write(p("data.txt"), "Origin: sq\nSuite: stable\n").unwrap();
+    let sig = sq(&[
+        "sign",
+        "--detached",
+        "--signer-key",
+        s(&p("sq.pgp")),
+        s(&p("data.txt")),
+    ]);
+    let clear = sq(&[
+        "sign",
+        "--cleartext-signature",
+        "--signer-key",
+        s(&p("sq.pgp")),
+        s(&p("data.txt")),
+    ]);
+    let ring = Keyring::parse(&cert).unwrap();
+    let who = ring
+        .verify_detached(&sig, &b"Origin: sq\nSuite: stable\n"[..])
+        .unwrap();
+    // sq signs with a subkey: the signer names it and its certificate.
+    assert_ne!(who.signing_fingerprint, who.fingerprint);
+    assert_eq!(who.user_ids, ["<sq@example.com>"]);
+    let (text, _) = ring
+        .verify_cleartext(&String::from_utf8(clear).unwrap())
+        .unwrap();
+    assert_eq!(text.trim_end(), "Origin: sq\nSuite: stable");
+    let e = ring
+        .verify_detached(&sig, &b"Origin: evil\n"[..])
+        .unwrap_err();
+    assert!(matches!(e, Error::BadSignature { .. }), "{e}");
+    // sq's secret key signs with us (its signing subkey).
+    let key = SecretKey::parse(&std::fs::read(p("sq.pgp")).unwrap()).unwrap();
+    let ours = key.sign_detached("", &b"x"[..]).unwrap();
+    ring.verify_detached(ours.as_bytes(), &b"x"[..]).unwrap();
+}
