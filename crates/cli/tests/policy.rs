@@ -575,6 +575,24 @@ fn enforcement_end_to_end() {
     };
     assert_eq!(put_file("pack.zst", "pack.zst", None), 201);
     assert_eq!(get_file(&api, "pack.zst"), 403);
+    let listed = |who: &Api| {
+        let (s, v) = who.json(
+            "GET",
+            "/api/v1/repositories/production/dist/files/",
+            &Value::Null,
+        );
+        assert_eq!(s, 200, "{v}");
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        !listed(&reader).contains(&"pack.zst".to_owned()),
+        "a quarantined file is listed"
+    );
     for (key, out) in [("stranger", "bad.sig.bin"), ("trusted", "good.sig.bin")] {
         let o = run(signet(d).env("SIGNET_PASSWORD", "pw").args([
             "sign-blob",
@@ -590,6 +608,7 @@ fn enforcement_end_to_end() {
     assert_eq!(get_file(&api, "pack.zst"), 403, "untrusted .sig.bin");
     assert_eq!(put_file("pack.zst.sig.bin", "good.sig.bin", None), 201);
     assert_eq!(get_file(&reader, "pack.zst"), 200, "trusted .sig.bin");
+    assert!(listed(&reader).contains(&"pack.zst".to_owned()));
     // The signature in the same request as the file (base64, as cosign's .sig).
     std::fs::write(d.join("second.zst"), b"second file").unwrap();
     let o = run(signet(d).env("SIGNET_PASSWORD", "pw").args([

@@ -356,7 +356,7 @@ async fn file_dispatch(
                 "a folder can only be listed (GET); name a file to change it",
             ));
         }
-        return list_files(reg, repo, path, page).await;
+        return list_files(reg, repo, path, page, &super::api::actor(caller)).await;
     }
     if !names::valid_file_path(path) {
         return Err(bad_request(
@@ -521,7 +521,13 @@ async fn file_dispatch(
     }
 }
 
-async fn list_files(reg: &Registry, repo: &str, dir: &str, page: Page) -> OciResult<Response> {
+async fn list_files(
+    reg: &Registry,
+    repo: &str,
+    dir: &str,
+    page: Page,
+    actor: &str,
+) -> OciResult<Response> {
     let r =
         reg.db().repository(repo).await?.ok_or_else(|| {
             not_found("NAME_UNKNOWN", format!("repository {repo} does not exist"))
@@ -535,7 +541,19 @@ async fn list_files(reg: &Registry, repo: &str, dir: &str, page: Page) -> OciRes
     let next = (files.len() == n as usize && n > 0)
         .then(|| files.last().map(|f| f.path.clone()))
         .flatten();
-    let list: Vec<Value> = files.iter().map(file_json).collect();
+    // Files a policy holds back (unsigned, in quarantine) are not listed,
+    // as quarantined tags are not (the page may come out short; `next`
+    // still follows the last stored file).
+    let mut list: Vec<Value> = Vec::with_capacity(files.len());
+    for f in &files {
+        if reg
+            .gate_file(&r.name, &f.path, &f.digest, actor)
+            .await?
+            .allowed
+        {
+            list.push(file_json(f));
+        }
+    }
     Ok(axum::Json(json!({"repository": repo, "files": list, "next": next})).into_response())
 }
 
