@@ -32,6 +32,28 @@ const COMPONENT: &str = "main";
 const KEY_FILE: &str = "signet-archive-key.asc";
 const ARCHIVE_KEY: &str = "archive";
 
+/// What a package's metadata entry was made from, by content (a blob never
+/// changes), so a reindex reads only new packages: (kind, digest, path,
+/// time) -> the entry or why it is not indexed.
+static ENTRIES: std::sync::Mutex<
+    Option<std::collections::HashMap<String, std::result::Result<String, String>>>,
+> = std::sync::Mutex::new(None);
+const ENTRIES_MAX: usize = 65_536;
+
+fn entry_cached(key: &str) -> Option<std::result::Result<String, String>> {
+    ENTRIES.lock().ok()?.as_ref()?.get(key).cloned()
+}
+
+fn entry_remember(key: String, v: std::result::Result<String, String>) {
+    if let Ok(mut g) = ENTRIES.lock() {
+        let m = g.get_or_insert_with(Default::default);
+        if m.len() >= ENTRIES_MAX {
+            m.clear();
+        }
+        m.insert(key, v);
+    }
+}
+
 /// One reindex at a time per process (a later one sees every earlier upload).
 /// Replicas may interleave; the next upload on either one repairs it.
 static REINDEX: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -102,9 +124,19 @@ impl Registry {
         let mut by_arch: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut all = Vec::new();
         for f in &debs {
-            let control = self
-                .with_blob_reader(&f.digest, |mut r| signet_packages::deb::control(&mut r))
-                .await?;
+            let key = format!("deb {}", f.digest);
+            let control = match entry_cached(&key) {
+                Some(c) => c,
+                None => {
+                    let c = self
+                        .with_blob_reader(&f.digest, |mut r| {
+                            signet_packages::deb::control(&mut r).map_err(|e| e.to_string())
+                        })
+                        .await?;
+                    entry_remember(key, c.clone());
+                    c
+                }
+            };
             let control = match control {
                 Ok(c) => c,
                 Err(e) => {
@@ -237,16 +269,32 @@ impl Registry {
         let rpms = self.packages_in(repo, ".rpm").await?;
         let mut entries = Vec::new();
         for f in &rpms {
-            let prefix = self
-                .with_blob_reader(&f.digest, |mut r| signet_packages::rpm::read_prefix(&mut r))
-                .await?;
-            match prefix {
-                Ok(p) => entries.push(p.primary_entry(
-                    f.digest.trim_start_matches("sha256:"),
-                    f.size,
-                    &f.path,
-                    f.created,
-                )),
+            let key = format!("rpm {} {} {}", f.digest, f.created, f.path);
+            let entry = match entry_cached(&key) {
+                Some(e) => e,
+                None => {
+                    let (digest, size, path, created) =
+                        (f.digest.clone(), f.size, f.path.clone(), f.created);
+                    let e = self
+                        .with_blob_reader(&f.digest, move |mut r| {
+                            signet_packages::rpm::read_prefix(&mut r)
+                                .map(|p| {
+                                    p.primary_entry(
+                                        digest.trim_start_matches("sha256:"),
+                                        size,
+                                        &path,
+                                        created,
+                                    )
+                                })
+                                .map_err(|e| e.to_string())
+                        })
+                        .await?;
+                    entry_remember(key, e.clone());
+                    e
+                }
+            };
+            match entry {
+                Ok(e) => entries.push(e),
                 Err(e) => {
                     tracing::warn!(repository = repo, path = %f.path, error = %e, "not indexed");
                 }
@@ -343,6 +391,16 @@ impl Registry {
         let mut stanzas = Vec::new();
         for f in &apks {
             let size = f.size;
+            let key = format!("apk {} {size}", f.digest);
+            if let Some(e) = entry_cached(&key) {
+                match e {
+                    Ok(e) => stanzas.push(e),
+                    Err(e) => {
+                        tracing::warn!(repository = repo, path = %f.path, error = %e, "not indexed")
+                    }
+                }
+                continue;
+            }
             let entry = self
                 .with_blob_reader(&f.digest, move |r| {
                     use std::io::Read;
@@ -355,6 +413,7 @@ impl Registry {
                     Ok::<_, String>(p.index_entry(size, &sha1))
                 })
                 .await?;
+            entry_remember(key, entry.clone());
             match entry {
                 Ok(e) => stanzas.push(e),
                 Err(e) => {
