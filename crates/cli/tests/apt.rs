@@ -23,6 +23,10 @@ fn put(server: &Server, token: &str, rel: &str, file: &Path) {
     assert_eq!(r.status(), 201, "{rel}: {}", r.text().unwrap());
 }
 
+/// The tests here install into the system with dpkg, which takes one
+/// process at a time: they run one after the other.
+static DPKG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn is_root() -> bool {
     sh(Path::new("/"), "id", &["-u"]).stdout.trim() == "0"
 }
@@ -98,6 +102,7 @@ impl Apt {
 
 #[test]
 fn apt_installs_from_a_signed_repository_served_by_signet() {
+    let _dpkg = DPKG.lock().unwrap_or_else(|e| e.into_inner());
     for tool in ["apt-get", "dpkg-deb", "dpkg-scanpackages"] {
         if peer(tool).is_none() {
             return signet_testkit::missing("apt-get, dpkg-deb and dpkg-scanpackages (dpkg-dev)");
@@ -291,6 +296,7 @@ fn apt_installs_from_a_signed_repository_served_by_signet() {
 /// only that key (`signed-by` the certificate the server publishes).
 #[test]
 fn signet_serve_indexes_and_signs_a_debian_repository() {
+    let _dpkg = DPKG.lock().unwrap_or_else(|e| e.into_inner());
     for tool in ["apt-get", "dpkg-deb"] {
         if peer(tool).is_none() {
             return signet_testkit::missing("apt-get and dpkg-deb");
