@@ -310,35 +310,9 @@ fn signet_serve_indexes_and_signs_an_alpine_repository() {
 
     let data = d.join("srv");
     let server = Server::start(&data, free_port());
-    let token = std::fs::read_to_string(data.join("admin-token"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let client = reqwest::blocking::Client::new();
-    let base = format!("{}/api/v1/repositories/alpine/edge/files", server.url);
-    let r = client
-        .post(format!("{}/api/v1/repositories", server.url))
-        .basic_auth("admin", Some(&token))
-        .json(&serde_json::json!({"name": "alpine/edge", "type": "alpine"}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
-    let r = client
-        .put(format!("{base}/main/x86_64/hello-1.0-r0.apk"))
-        .basic_auth("admin", Some(&token))
-        .body(pkg)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
-    let get = |path: &str| {
-        let r = client
-            .get(format!("{base}/{path}"))
-            .basic_auth("admin", Some(&token))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{path}");
-        r.bytes().unwrap().to_vec()
-    };
+    let repo = FileRepo::create(&server, &data, "alpine/edge", "alpine");
+    repo.put("main/x86_64/hello-1.0-r0.apk", pkg);
+    let get = |path: &str| repo.get(path);
     let index = get("main/x86_64/APKINDEX.tar.gz");
     std::fs::write(d.join("APKINDEX.tar.gz"), &index).unwrap();
     std::fs::write(

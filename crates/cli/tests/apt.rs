@@ -312,35 +312,13 @@ fn signet_serve_indexes_and_signs_a_debian_repository() {
     let deb = build_deb(d, "signet-deb_1.0_all.deb");
     let data = d.join("srv");
     let server = Server::start(&data, free_port());
-    let token = std::fs::read_to_string(data.join("admin-token"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let client = reqwest::blocking::Client::new();
-    let base = format!("{}/api/v1/repositories/debian/auto/files", server.url);
-    let r = client
-        .post(format!("{}/api/v1/repositories", server.url))
-        .basic_auth("admin", Some(&token))
-        .json(&serde_json::json!({"name": "debian/auto", "type": "debian"}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
-    let r = client
-        .put(format!("{base}/pool/main/s/signet-deb_1.0_all.deb"))
-        .basic_auth("admin", Some(&token))
-        .body(std::fs::read(&deb).unwrap())
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
-    let get = |path: &str| {
-        let r = client
-            .get(format!("{base}/{path}"))
-            .basic_auth("admin", Some(&token))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{path}");
-        r.bytes().unwrap().to_vec()
-    };
+    let repo = FileRepo::create(&server, &data, "debian/auto", "debian");
+    let (token, base) = (repo.token.clone(), repo.base.clone());
+    repo.put(
+        "pool/main/s/signet-deb_1.0_all.deb",
+        std::fs::read(&deb).unwrap(),
+    );
+    let get = |path: &str| repo.get(path);
     let cert = get("signet-archive-key.asc");
     std::fs::write(d.join("archive.asc"), &cert).unwrap();
     let packages = String::from_utf8(get("dists/stable/main/binary-all/Packages")).unwrap();
@@ -393,12 +371,7 @@ fn signet_serve_indexes_and_signs_a_debian_repository() {
     }
 
     // Deleting the package reindexes: apt no longer finds it.
-    let r = client
-        .delete(format!("{base}/pool/main/s/signet-deb_1.0_all.deb"))
-        .basic_auth("admin", Some(&token))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(repo.delete("pool/main/s/signet-deb_1.0_all.deb"), 204);
     let packages = String::from_utf8(get("dists/stable/main/binary-all/Packages")).unwrap();
     assert!(!packages.contains("signet-deb"), "{packages}");
     apt.forget_lists();
@@ -409,13 +382,7 @@ fn signet_serve_indexes_and_signs_a_debian_repository() {
 
     // A junk .deb is stored but not indexed, and the upload says nothing
     // broke: the indexes still verify.
-    let r = client
-        .put(format!("{base}/pool/main/j/junk_1.0_all.deb"))
-        .basic_auth("admin", Some(&token))
-        .body(b"not a deb".to_vec())
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    repo.put("pool/main/j/junk_1.0_all.deb", b"not a deb".to_vec());
     std::fs::write(suite.join("InRelease"), get("dists/stable/InRelease")).unwrap();
     std::fs::write(suite.join("Release"), get("dists/stable/Release")).unwrap();
     std::fs::write(suite.join("Release.gpg"), get("dists/stable/Release.gpg")).unwrap();

@@ -260,37 +260,10 @@ fn dnf_installs_from_an_rpm_repository_signet_serve_indexes() {
 
     let data = d.join("srv");
     let server = Server::start(&data, free_port());
-    let token = std::fs::read_to_string(data.join("admin-token"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let client = reqwest::blocking::Client::new();
-    let base = format!("{}/api/v1/repositories/rpm/el9/files", server.url);
-    let r = client
-        .post(format!("{}/api/v1/repositories", server.url))
-        .basic_auth("admin", Some(&token))
-        .json(&serde_json::json!({"name": "rpm/el9", "type": "rpm"}))
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().unwrap());
-    let put = |path: &str, bytes: Vec<u8>| {
-        let r = client
-            .put(format!("{base}/{path}"))
-            .basic_auth("admin", Some(&token))
-            .body(bytes)
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 201, "{path}: {}", r.text().unwrap());
-    };
-    let get = |path: &str| {
-        let r = client
-            .get(format!("{base}/{path}"))
-            .basic_auth("admin", Some(&token))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200, "{path}");
-        r.bytes().unwrap().to_vec()
-    };
+    let repo = FileRepo::create(&server, &data, "rpm/el9", "rpm");
+    let (token, base) = (repo.token.clone(), repo.base.clone());
+    let put = |path: &str, bytes: Vec<u8>| repo.put(path, bytes);
+    let get = |path: &str| repo.get(path);
     put(
         "Packages/signet-hello-1.0-1.noarch.rpm",
         std::fs::read(&pkg).unwrap(),

@@ -384,3 +384,77 @@ pub fn build_deb(d: &Path, name: &str) -> std::path::PathBuf {
     assert_eq!(o.code, 0, "{}", o.stderr);
     out
 }
+
+/// A repository on a test server, spoken to as the admin: created with a
+/// type, files put (201) and got (200) with their status checked.
+pub struct FileRepo {
+    client: reqwest::blocking::Client,
+    /// `.../api/v1/repositories/<name>/files`.
+    pub base: String,
+    /// The admin token.
+    pub token: String,
+}
+
+impl FileRepo {
+    /// Creates repository `name` of type `kind` on `server` (whose data
+    /// directory is `data`).
+    pub fn create(server: &Server, data: &Path, name: &str, kind: &str) -> FileRepo {
+        let token = std::fs::read_to_string(data.join("admin-token"))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let client = reqwest::blocking::Client::new();
+        let r = client
+            .post(format!("{}/api/v1/repositories", server.url))
+            .basic_auth("admin", Some(&token))
+            .json(&serde_json::json!({"name": name, "type": kind}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().unwrap());
+        FileRepo {
+            client,
+            base: format!("{}/api/v1/repositories/{name}/files", server.url),
+            token,
+        }
+    }
+
+    /// PUTs `bytes` at `path`; the status.
+    pub fn try_put(&self, path: &str, bytes: Vec<u8>) -> u16 {
+        self.client
+            .put(format!("{}/{path}", self.base))
+            .basic_auth("admin", Some(&self.token))
+            .body(bytes)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// PUTs `bytes` at `path`, expecting 201.
+    pub fn put(&self, path: &str, bytes: Vec<u8>) {
+        assert_eq!(self.try_put(path, bytes), 201, "PUT {path}");
+    }
+
+    /// GETs `path`, expecting 200.
+    pub fn get(&self, path: &str) -> Vec<u8> {
+        let r = self
+            .client
+            .get(format!("{}/{path}", self.base))
+            .basic_auth("admin", Some(&self.token))
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.bytes().unwrap().to_vec()
+    }
+
+    /// DELETEs `path`; the status.
+    pub fn delete(&self, path: &str) -> u16 {
+        self.client
+            .delete(format!("{}/{path}", self.base))
+            .basic_auth("admin", Some(&self.token))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
