@@ -269,10 +269,7 @@ fn apt_installs_from_a_signed_repository_served_by_signet() {
     );
     apt.forget_lists();
     let (code, out) = apt_get(&["update"]);
-    assert!(
-        code != 0 || out.contains("BADSIG") || out.contains("not signed"),
-        "apt accepted a tampered InRelease: {out}"
-    );
+    assert_ne!(code, 0, "apt accepted a tampered InRelease: {out}");
     assert!(out.contains("BADSIG") || out.contains("invalid"), "{out}");
     // And so does ours.
     std::fs::write(
