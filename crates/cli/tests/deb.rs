@@ -79,14 +79,7 @@ fn debsig_verify_accepts_our_signatures_and_we_accept_debsigs() {
     // debsig-verify with a policy for our key, in private directories.
     let home = d.join("gnupg");
     std::fs::create_dir(&home).unwrap();
-    let gpg = |args: &[&str]| {
-        std::process::Command::new("gpg")
-            .env("GNUPGHOME", &home)
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let gpg = |args: &[&str]| gpg(&home, args);
     assert!(
         gpg(&["--import", d.join("origin.pub.asc").to_str().unwrap()])
             .status

@@ -5,26 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::*;
-
-fn gpg(home: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("gpg")
-        .env("GNUPGHOME", home)
-        .args([
-            "--batch",
-            "--no-tty",
-            "--pinentry-mode",
-            "loopback",
-            "--passphrase",
-            "",
-        ])
-        .args(args)
-        .output()
-        .expect("gpg runs")
-}
 
 #[test]
 fn pgp_keys_sign_and_verify_with_gpg_both_ways() {

@@ -144,14 +144,7 @@ fn rpm_checksig_accepts_our_signatures_and_we_accept_rpmsign() {
     // rpmsign (with gpg) signs; we verify against gpg's binary export.
     let home = d.join("gnupg");
     std::fs::create_dir(&home).unwrap();
-    let gpg = |args: &[&str]| {
-        std::process::Command::new("gpg")
-            .env("GNUPGHOME", &home)
-            .args(["--batch", "--pinentry-mode", "loopback", "--passphrase", ""])
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let gpg = |args: &[&str]| gpg(&home, args);
     assert!(
         gpg(&[
             "--quick-gen-key",
