@@ -5,12 +5,12 @@
 //! `.SIGN.RSA.` (SHA-1); verification reads both and checks the data
 //! segment against `datahash`.
 
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use signet_crypto::digest::{Digest, DigestAlgorithm, Hasher};
+use signet_crypto::digest::{Digest, DigestAlgorithm};
 use signet_crypto::{KeyAlgorithm, Message, PublicKey, SignatureScheme};
 use signet_packages::apk::{self, SigHash};
 
@@ -206,17 +206,9 @@ fn verify_one(key: &PublicKey, key_name: Option<&str>, pkg: &Path) -> Result<Str
         ));
     };
     f.seek(SeekFrom::Start(prefix.data_offset))?;
-    let mut r = BufReader::with_capacity(1 << 20, f);
-    let mut h = Hasher::new(DigestAlgorithm::Sha256);
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
-        let n = r.read(&mut chunk)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&chunk[..n]);
-    }
-    if !h.finish().to_hex().eq_ignore_ascii_case(want) {
+    let got = crate::hash::hash_stream(f, DigestAlgorithm::Sha256, None)
+        .with_context(|| format!("reading {}", pkg.display()))?;
+    if !got.to_hex().eq_ignore_ascii_case(want) {
         return Err(fail(
             "the data segment does not match datahash (the files were altered)".into(),
         ));

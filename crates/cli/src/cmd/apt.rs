@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use signet_crypto::digest::{Digest, DigestAlgorithm};
 
-use crate::keyref::{Purpose, password};
 use crate::output::write_atomic;
 
 /// `signet apt ...`
@@ -190,14 +189,9 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
             release.display()
         )
     })?;
-    let bytes = std::fs::read(&a.pgp_key)
-        .with_context(|| format!("cannot read OpenPGP key {}", a.pgp_key.display()))?;
-    let key = signet_openpgp::SecretKey::parse(&bytes)
-        .with_context(|| format!("OpenPGP key {}", a.pgp_key.display()))?;
-    let pw = password(Purpose::Open)?;
-    let pw = std::str::from_utf8(&pw).context("the passphrase is not UTF-8")?;
-    let inrelease = key.clearsign(pw, &text)?;
-    let detached = key.sign_detached(pw, text.as_bytes())?;
+    let (key, pw) = super::pgp::secret_key(&a.pgp_key)?;
+    let inrelease = key.clearsign(&pw, &text)?;
+    let detached = key.sign_detached(&pw, text.as_bytes())?;
     write_atomic(&a.dir.join("InRelease"), inrelease.as_bytes(), 0o644, true)?;
     write_atomic(&a.dir.join("Release.gpg"), detached.as_bytes(), 0o644, true)?;
     eprintln!(
@@ -209,10 +203,7 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
 }
 
 fn verify(a: VerifyArgs) -> Result<ExitCode> {
-    let ring_bytes = std::fs::read(&a.keyring)
-        .with_context(|| format!("cannot read keyring {}", a.keyring.display()))?;
-    let ring = signet_openpgp::Keyring::parse(&ring_bytes)
-        .with_context(|| format!("keyring {}", a.keyring.display()))?;
+    let ring = super::pgp::keyring(&a.keyring)?;
     let fail = |what: String| anyhow::anyhow!(crate::VerificationFailed).context(what);
     let inrelease = std::fs::read_to_string(a.dir.join("InRelease"))
         .with_context(|| format!("cannot read {}/InRelease", a.dir.display()))?;

@@ -12,7 +12,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use signet_packages::deb;
 
 use crate::VerificationFailed;
-use crate::keyref::{Purpose, password};
 
 /// `signet deb ...`
 #[derive(clap::Subcommand)]
@@ -74,18 +73,12 @@ fn signed_stream(pkg: &Path, members: &[deb::Member]) -> Result<Box<dyn Read>> {
 }
 
 fn sign(a: SignArgs) -> Result<ExitCode> {
-    let bytes = std::fs::read(&a.key)
-        .with_context(|| format!("cannot read OpenPGP key {}", a.key.display()))?;
-    let key = signet_openpgp::SecretKey::parse(&bytes)
-        .with_context(|| format!("OpenPGP key {}", a.key.display()))?;
-    let pw = password(Purpose::Open)?;
-    let pw = std::str::from_utf8(&pw).context("the passphrase is not UTF-8")?;
-    key.unlock(pw)?;
+    let (key, pw) = super::pgp::secret_key(&a.key)?;
     let member_name = format!("_gpg{}", a.sig_type);
     for pkg in &a.packages {
         let mut f = open(pkg)?;
         let members = deb::members(&mut f).with_context(|| pkg.display().to_string())?;
-        let sig = key.sign_detached_binary(pw, signed_stream(pkg, &members)?)?;
+        let sig = key.sign_detached_binary(&pw, signed_stream(pkg, &members)?)?;
         super::package::replace(pkg, pkg, |tmp| {
             tmp.write_all(b"!<arch>\n")?;
             for m in members.iter().filter(|m| m.name != member_name) {
@@ -120,10 +113,7 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
 }
 
 fn verify(a: VerifyArgs) -> Result<ExitCode> {
-    let ring_bytes = std::fs::read(&a.keyring)
-        .with_context(|| format!("cannot read keyring {}", a.keyring.display()))?;
-    let ring = signet_openpgp::Keyring::parse(&ring_bytes)
-        .with_context(|| format!("keyring {}", a.keyring.display()))?;
+    let ring = super::pgp::keyring(&a.keyring)?;
     let member_name = format!("_gpg{}", a.sig_type);
     super::package::verify_each(&a.packages, |pkg| -> Result<String> {
         let fail = |m: String| anyhow!(VerificationFailed).context(m);

@@ -62,10 +62,7 @@ pub(crate) fn sign(
     clearsign: bool,
     output: Option<&Path>,
 ) -> Result<ExitCode> {
-    let bytes =
-        std::fs::read(key).with_context(|| format!("cannot read OpenPGP key {}", key.display()))?;
-    let key = SecretKey::parse(&bytes).with_context(|| format!("OpenPGP key {}", key.display()))?;
-    let pw = passphrase(Purpose::Open)?;
+    let (key, pw) = secret_key(key)?;
     let out = if clearsign {
         let mut text = String::new();
         open(file)?.read_to_string(&mut text).with_context(|| {
@@ -85,7 +82,20 @@ pub(crate) fn sign(
     Ok(ExitCode::SUCCESS)
 }
 
-fn keyring(path: &Path) -> Result<Keyring> {
+/// Loads an OpenPGP secret key (armored or binary) and the passphrase that
+/// opens it (SIGNET_PASSWORD or a prompt); fails early on a wrong one.
+pub(crate) fn secret_key(path: &Path) -> Result<(SecretKey, zeroize::Zeroizing<String>)> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read OpenPGP key {}", path.display()))?;
+    let key =
+        SecretKey::parse(&bytes).with_context(|| format!("OpenPGP key {}", path.display()))?;
+    let pw = passphrase(Purpose::Open)?;
+    key.unlock(&pw)?;
+    Ok((key, pw))
+}
+
+/// Loads an OpenPGP keyring (armored or binary).
+pub(crate) fn keyring(path: &Path) -> Result<Keyring> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read keyring {}", path.display()))?;
     Keyring::parse(&bytes).with_context(|| format!("keyring {}", path.display()))

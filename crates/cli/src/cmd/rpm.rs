@@ -3,16 +3,15 @@
 //! payload is streamed; the signed package replaces the original only
 //! when complete (a temporary file renamed over it).
 
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, anyhow, bail};
-use signet_crypto::digest::{Digest, DigestAlgorithm, Hasher};
+use signet_crypto::digest::{Digest, DigestAlgorithm};
 use signet_packages::rpm;
 
 use crate::VerificationFailed;
-use crate::keyref::{Purpose, password};
 
 /// `signet rpm ...`
 #[derive(clap::Subcommand)]
@@ -67,20 +66,14 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
     if a.output.is_some() && a.packages.len() > 1 {
         bail!("--output names one file: sign one package at a time with it");
     }
-    let bytes = std::fs::read(&a.key)
-        .with_context(|| format!("cannot read OpenPGP key {}", a.key.display()))?;
-    let key = signet_openpgp::SecretKey::parse(&bytes)
-        .with_context(|| format!("OpenPGP key {}", a.key.display()))?;
+    let (key, pw) = super::pgp::secret_key(&a.key)?;
     let sig_tag = rpm::header_signature_tag(key.signing_algorithm()).ok_or_else(|| {
         anyhow!("rpm takes RSA, DSA or EdDSA OpenPGP keys; this key's algorithm is not one")
     })?;
-    let pw = password(Purpose::Open)?;
-    let pw = std::str::from_utf8(&pw).context("the passphrase is not UTF-8")?;
-    key.unlock(pw)?;
     for pkg in &a.packages {
         let mut r = open(pkg)?;
         let prefix = rpm::read_prefix(&mut r).with_context(|| pkg.display().to_string())?;
-        let packet = key.sign_detached_binary(pw, &prefix.header_bytes[..])?;
+        let packet = key.sign_detached_binary(&pw, &prefix.header_bytes[..])?;
         let head = prefix.signed(sig_tag, &packet)?;
         let target = a.output.clone().unwrap_or_else(|| pkg.clone());
         super::package::replace(pkg, &target, |tmp| {
@@ -104,10 +97,7 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
 }
 
 fn verify(a: VerifyArgs) -> Result<ExitCode> {
-    let ring_bytes = std::fs::read(&a.keyring)
-        .with_context(|| format!("cannot read keyring {}", a.keyring.display()))?;
-    let ring = signet_openpgp::Keyring::parse(&ring_bytes)
-        .with_context(|| format!("keyring {}", a.keyring.display()))?;
+    let ring = super::pgp::keyring(&a.keyring)?;
     super::package::verify_each(&a.packages, |pkg| verify_one(&ring, pkg))
 }
 
@@ -126,18 +116,9 @@ fn verify_one(ring: &signet_openpgp::Keyring, pkg: &Path) -> Result<String> {
         checks.push("header SHA-256 OK");
     }
     if let Some(want) = prefix.payload_sha256() {
-        let mut h = Hasher::new(DigestAlgorithm::Sha256);
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = r
-                .read(&mut buf)
-                .with_context(|| format!("reading {}", pkg.display()))?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        if !h.finish().to_hex().eq_ignore_ascii_case(&want) {
+        let got = crate::hash::hash_stream(&mut r, DigestAlgorithm::Sha256, None)
+            .with_context(|| format!("reading {}", pkg.display()))?;
+        if !got.to_hex().eq_ignore_ascii_case(&want) {
             return Err(fail(
                 "the payload's SHA-256 does not match (the payload was altered)".into(),
             ));
