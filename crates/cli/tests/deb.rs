@@ -79,7 +79,7 @@ fn debsig_verify_accepts_our_signatures_and_we_accept_debsigs() {
     // debsig-verify with a policy for our key, in private directories.
     let home = d.join("gnupg");
     std::fs::create_dir(&home).unwrap();
-    let gpg = |args: &[&str]| gpg(&home, args);
+    let gpg = |args: &[&str]| signet_testkit::gpg(&home, args);
     assert!(
         gpg(&["--import", d.join("origin.pub.asc").to_str().unwrap()])
             .status

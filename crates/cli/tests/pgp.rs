@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use signet_testkit::gpg;
 
 #[test]
 fn pgp_keys_sign_and_verify_with_gpg_both_ways() {

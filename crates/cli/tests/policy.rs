@@ -1247,7 +1247,7 @@ fn gpg_keys_sign_packages_under_a_gpg_rule() {
     let d = t.path();
     let home = d.join("gnupg");
     std::fs::create_dir(&home).unwrap();
-    let gpg = |args: &[&str]| gpg(&home, args);
+    let gpg = |args: &[&str]| signet_testkit::gpg(&home, args);
     assert!(
         gpg(&[
             "--quick-gen-key",

@@ -144,7 +144,7 @@ fn rpm_checksig_accepts_our_signatures_and_we_accept_rpmsign() {
     // rpmsign (with gpg) signs; we verify against gpg's binary export.
     let home = d.join("gnupg");
     std::fs::create_dir(&home).unwrap();
-    let gpg = |args: &[&str]| gpg(&home, args);
+    let gpg = |args: &[&str]| signet_testkit::gpg(&home, args);
     assert!(
         gpg(&[
             "--quick-gen-key",

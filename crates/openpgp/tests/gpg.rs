@@ -20,19 +20,7 @@ impl Gpg {
         self.home.path().join(name)
     }
     fn run(&self, args: &[&str]) -> Output {
-        Command::new("gpg")
-            .env("GNUPGHOME", self.home.path())
-            .args([
-                "--batch",
-                "--no-tty",
-                "--pinentry-mode",
-                "loopback",
-                "--passphrase",
-                "",
-            ])
-            .args(args)
-            .output()
-            .expect("gpg (apt install gnupg) runs")
+        signet_testkit::gpg(self.home.path(), args)
     }
     fn ok(&self, args: &[&str]) -> Output {
         let out = self.run(args);

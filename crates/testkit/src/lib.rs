@@ -40,6 +40,23 @@ pub fn missing(what: &str) {
     eprintln!("skipping: {what} is not available here");
 }
 
+/// GnuPG in its own home, in batch mode with an empty passphrase.
+pub fn gpg(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new("gpg")
+        .env("GNUPGHOME", home)
+        .args([
+            "--batch",
+            "--no-tty",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+        ])
+        .args(args)
+        .output()
+        .expect("gpg (apt install gnupg) runs")
+}
+
 fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
     let t = std::time::SystemTime::now()

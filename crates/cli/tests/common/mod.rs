@@ -458,20 +458,3 @@ impl FileRepo {
             .as_u16()
     }
 }
-
-/// GnuPG in its own home, in batch mode with an empty passphrase.
-pub fn gpg(home: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new("gpg")
-        .env("GNUPGHOME", home)
-        .args([
-            "--batch",
-            "--no-tty",
-            "--pinentry-mode",
-            "loopback",
-            "--passphrase",
-            "",
-        ])
-        .args(args)
-        .output()
-        .expect("gpg (apt install gnupg) runs")
-}
