@@ -76,6 +76,36 @@ pub const MAX_SOURCES: usize = 64;
 const CERT_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 
 impl Findings {
+    /// Records a signature the caller verified itself (OpenPGP, which
+    /// this crate does not read): one piece of evidence per registered key
+    /// `key_ids` that made it, and one check.
+    pub fn key_signature(
+        &mut self,
+        source: &str,
+        signature_type: SignatureType,
+        key_ids: &[&str],
+        detail: String,
+    ) {
+        for id in key_ids {
+            let e = Evidence {
+                claim: Claim::Signature { signature_type },
+                signer: Signer::Key {
+                    key_id: (*id).to_owned(),
+                },
+                time: None,
+                source: source.to_owned(),
+            };
+            if !self.evidence.contains(&e) {
+                self.evidence.push(e);
+            }
+        }
+        self.checks.push(Check {
+            source: source.to_owned(),
+            ok: true,
+            detail,
+        });
+    }
+
     fn pass(&mut self, source: &str, e: Evidence, detail: String, cert: Option<CertificateInfo>) {
         self.checks.push(Check {
             source: source.to_owned(),
@@ -90,7 +120,8 @@ impl Findings {
         }
     }
 
-    fn fail(&mut self, source: &str, detail: impl Into<String>) {
+    /// Records a check that failed (nothing verified at `source`).
+    pub fn fail(&mut self, source: &str, detail: impl Into<String>) {
         self.checks.push(Check {
             source: source.to_owned(),
             ok: false,

@@ -639,11 +639,7 @@ impl Registry {
                         jobs.push((source, l.digest, kind));
                     }
                 }
-                Err(e) => f.checks.push(signet_policy::evidence::Check {
-                    source: format!("tag {tag}"),
-                    ok: false,
-                    detail: e.to_string(),
-                }),
+                Err(e) => f.fail(&format!("tag {tag}"), e.to_string()),
             }
         }
         let mut bundles: Vec<&Manifest> = rows
@@ -673,11 +669,7 @@ impl Registry {
             let source = format!("referrer {}", rm.digest);
             match referrer::bundle_layer(&rm.body) {
                 Ok((layer, _)) => jobs.push((source, layer, Kind::Bundle)),
-                Err(e) => f.checks.push(signet_policy::evidence::Check {
-                    source,
-                    ok: false,
-                    detail: e,
-                }),
+                Err(e) => f.fail(&source, e),
             }
         }
         jobs.truncate(signet_policy::evidence::MAX_SOURCES);
@@ -693,11 +685,7 @@ impl Registry {
                     Kind::Bundle => "the bundle blob is missing or too large",
                     _ => "the layer's blob is missing or too large",
                 };
-                f.checks.push(signet_policy::evidence::Check {
-                    source,
-                    ok: false,
-                    detail: what.into(),
-                });
+                f.fail(&source, what);
                 continue;
             };
             match kind {
@@ -739,11 +727,7 @@ impl Registry {
             }
             match self.small_blob_any(&row.digest, row.size).await? {
                 Some(bytes) => f.file_signature(&source, digest, &bytes, &verifiers, root),
-                None => f.checks.push(signet_policy::evidence::Check {
-                    source,
-                    ok: false,
-                    detail: "the signature file is too large".into(),
-                }),
+                None => f.fail(&source, "the signature file is too large"),
             }
         }
         self.package_signature(state, repo, path, digest, at, &mut f)
@@ -1488,8 +1472,6 @@ fn record_pgp(
     source: &str,
     res: std::result::Result<signet_openpgp::Signer, String>,
 ) {
-    use signet_policy::decide::{Claim, Evidence, Signer};
-    use signet_policy::document::SignatureType;
     match res {
         Ok(who) => {
             let ids: Vec<&str> = keys
@@ -1497,36 +1479,19 @@ fn record_pgp(
                 .filter(|(_, r)| r.contains(&who.fingerprint))
                 .map(|(id, _)| *id)
                 .collect();
-            for id in &ids {
-                let e = Evidence {
-                    claim: Claim::Signature {
-                        signature_type: SignatureType::Gpg,
-                    },
-                    signer: Signer::Key {
-                        key_id: (*id).to_owned(),
-                    },
-                    time: None,
-                    source: source.to_owned(),
-                };
-                if !f.evidence.contains(&e) {
-                    f.evidence.push(e);
-                }
-            }
-            f.checks.push(signet_policy::evidence::Check {
-                source: source.to_owned(),
-                ok: true,
-                detail: format!(
-                    "OpenPGP signature by key {} (certificate {}, registered as {})",
-                    who.key_id,
-                    who.fingerprint,
-                    ids.join(", ")
-                ),
-            });
+            let detail = format!(
+                "OpenPGP signature by key {} (certificate {}, registered as {})",
+                who.key_id,
+                who.fingerprint,
+                ids.join(", ")
+            );
+            f.key_signature(
+                source,
+                signet_policy::document::SignatureType::Gpg,
+                &ids,
+                detail,
+            );
         }
-        Err(detail) => f.checks.push(signet_policy::evidence::Check {
-            source: source.to_owned(),
-            ok: false,
-            detail,
-        }),
+        Err(detail) => f.fail(source, detail),
     }
 }
