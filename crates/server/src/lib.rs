@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod objects;
 pub mod registry;
 mod sql;
+pub mod ui;
 
 use anyhow::Context;
 
@@ -28,7 +29,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Some(registry::Registry::open(&config).await?)
     };
     if let Some(reg) = &registry {
-        app = app.merge(registry::api::router(reg.clone()));
+        app = app
+            .merge(registry::api::router(reg.clone()))
+            .merge(ui::router());
         // Custody events go to the log shortly after their change commits.
         reg.attach_log(log.clone());
         {
@@ -74,6 +77,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let app = app
         .merge(ops_router(log.clone(), registry))
+        .layer(axum::middleware::from_fn(ui::same_origin_writes))
         .layer(axum::middleware::from_fn(metrics::track));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

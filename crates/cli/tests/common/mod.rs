@@ -7,6 +7,8 @@
     clippy::disallowed_methods
 )]
 
+pub mod api;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -119,38 +121,86 @@ impl Server {
         Self::start_with(data, port, &[])
     }
 
+    /// Starts `signet serve` on `port` and returns once this very process
+    /// answers. The address comes from the server's own "listening on" line,
+    /// not from probing the port: a port picked by [`free_port`] can be
+    /// taken by another test's server in between, and probing would then
+    /// talk to that one. When the bind fails the start is retried on a port
+    /// the kernel picks.
     pub fn start_with(data: &Path, port: u16, env: &[(String, String)]) -> Self {
-        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("signet"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data)
-            .env("SIGNET_LOG_KEY_PASSWORD", "crash-test")
-            .env("SIGNET_LOG_CHECKPOINT_MS", "100")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(std::process::Stdio::null())
-            .stderr(if std::env::var_os("SIGNET_TEST_SERVER_STDERR").is_some() {
-                std::process::Stdio::inherit()
-            } else {
-                std::process::Stdio::null()
-            })
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            if reqwest::blocking::get(format!("{url}/api/v1/log"))
-                .is_ok_and(|r| r.status().is_success())
-            {
-                break;
+        use std::io::BufRead;
+        let show = std::env::var_os("SIGNET_TEST_SERVER_STDERR").is_some();
+        let mut port = port;
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("signet"))
+                .args([
+                    "serve",
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                    "--data-dir",
+                ])
+                .arg(data)
+                .env("SIGNET_LOG_KEY_PASSWORD", "crash-test")
+                .env("SIGNET_LOG_CHECKPOINT_MS", "100")
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let stderr = child.stderr.take().unwrap();
+            let (tx, rx) = std::sync::mpsc::channel::<Result<String, String>>();
+            std::thread::spawn(move || {
+                let mut early = String::new();
+                let mut tx = Some(tx);
+                for line in std::io::BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if show {
+                        eprintln!("{line}");
+                    }
+                    if let Some(t) = &tx {
+                        if let Some(rest) = line.split("listening on http://").nth(1) {
+                            let addr = rest.split_whitespace().next().unwrap_or("").to_owned();
+                            let _ = t.send(Ok(addr));
+                            tx = None;
+                        } else {
+                            early.push_str(&line);
+                            early.push('\n');
+                        }
+                    }
+                }
+                if let Some(t) = tx {
+                    let _ = t.send(Err(early));
+                }
+            });
+            match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+                Ok(Ok(addr)) => {
+                    let url = format!("http://{addr}");
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                    loop {
+                        if reqwest::blocking::get(format!("{url}/api/v1/log"))
+                            .is_ok_and(|r| r.status().is_success())
+                        {
+                            break;
+                        }
+                        assert!(std::time::Instant::now() < deadline, "server did not start");
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    return Self { child, url };
+                }
+                Ok(Err(early)) => {
+                    let _ = child.wait();
+                    failures.push(early);
+                    port = 0;
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("server did not start within 20 s");
+                }
             }
-            assert!(std::time::Instant::now() < deadline, "server did not start");
-            std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Self { child, url }
+        panic!("server did not start: {}", failures.join("\n---\n"));
     }
 
     pub fn kill9(mut self) {

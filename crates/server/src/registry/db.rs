@@ -12,6 +12,11 @@ use crate::sql::{self, Pool, on_pool};
 /// Bumps the signing epoch (see `signing_db`).
 const BUMP_EPOCH: &str = "UPDATE signing_epoch SET epoch = epoch + 1 WHERE id = 1";
 
+/// Marks a change to what repository `$1` lists (the artifacts overview
+/// reuses what it worked out until this moves, on every replica).
+const BUMP_REPO: &str = "INSERT INTO repo_versions (repo, version) VALUES ($1, 1)
+     ON CONFLICT (repo) DO UPDATE SET version = repo_versions.version + 1";
+
 /// The registry database.
 pub struct Db {
     pub(super) pool: Pool,
@@ -279,9 +284,15 @@ const SCHEMA: &[&str] = &[
         details TEXT NOT NULL,
         log_index BIGINT
     )",
+    "CREATE INDEX IF NOT EXISTS tags_by_digest ON tags (repo, digest)",
+    "CREATE INDEX IF NOT EXISTS manifest_refs_by_parent ON manifest_refs (repo, parent, child)",
     "CREATE INDEX IF NOT EXISTS audit_unlogged ON audit_events (time_ms) WHERE log_index IS NULL",
     "CREATE INDEX IF NOT EXISTS audit_by_subject ON audit_events (repository, subject, time_ms)",
     "CREATE INDEX IF NOT EXISTS audit_by_time ON audit_events (time_ms)",
+    "CREATE TABLE IF NOT EXISTS repo_versions (
+        repo TEXT PRIMARY KEY,
+        version BIGINT NOT NULL
+    )",
     "CREATE TABLE IF NOT EXISTS uploads (
         id TEXT PRIMARY KEY,
         repo TEXT NOT NULL,
@@ -695,6 +706,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
+            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -864,6 +876,7 @@ impl Db {
                 .rows_affected();
             // A deleted signature must stop counting on every replica.
             sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
             tx.commit().await?;
             n
         });
@@ -883,10 +896,26 @@ impl Db {
             if tag.starts_with("sha256-") {
                 sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
             }
+            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
             tx.commit().await?;
             n
         });
         Ok(n > 0)
+    }
+
+    /// The signing epoch and the version of what `repo` lists, in one
+    /// round trip.
+    pub async fn listing_state(&self, repo: &str) -> Result<(i64, i64)> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query(
+                "SELECT (SELECT epoch FROM signing_epoch WHERE id = 1) AS epoch,
+                        COALESCE((SELECT version FROM repo_versions WHERE repo = $1), 0) AS version",
+            )
+            .bind(repo)
+            .fetch_one(p)
+            .await?;
+            Ok((row.try_get("epoch")?, row.try_get("version")?))
+        })
     }
 
     /// Tags of `repo` in lexical order after `last`, at most `n`.
@@ -1015,6 +1044,7 @@ impl Db {
             .bind(f.created)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -1088,6 +1118,7 @@ impl Db {
             if super::signing::is_signature_file(path) {
                 sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
             }
+            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
             tx.commit().await?;
             n
         });

@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod api;
+pub mod artifacts;
 pub mod auth;
 pub mod db;
 pub mod maint;

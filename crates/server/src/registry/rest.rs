@@ -201,10 +201,26 @@ async fn repository_dispatch(
     Extension(caller): Extension<Caller>,
     Path(rest): Path<String>,
     Query(page): Query<Page>,
+    Query(aq): Query<ArtifactsQuery>,
     method: Method,
     headers: HeaderMap,
     body: Body,
 ) -> OciResult<Response> {
+    if method == Method::GET
+        && let Some(repo) = rest.strip_suffix("/artifacts")
+        && names::valid_repository(repo)
+        && let Some(r) = reg.db().repository(repo).await?
+    {
+        return list_artifacts(&reg, &caller, &r, aq, &headers).await;
+    }
+    if method == Method::GET
+        && let Some(i) = rest.rfind("/artifacts/sha256:")
+        && names::valid_repository(&rest[..i])
+        && let Some(r) = reg.db().repository(&rest[..i]).await?
+    {
+        let digest = &rest[i + "/artifacts/".len()..];
+        return show_artifact(&reg, &caller, &r, digest, &headers).await;
+    }
     match split_files(&reg, &rest).await? {
         Some((repo, path)) => {
             if !names::valid_repository(repo) {
@@ -219,6 +235,132 @@ async fn repository_dispatch(
             repository_ops(&reg, &caller, &rest, method, &headers, body).await
         }
     }
+}
+
+#[derive(Deserialize)]
+struct ArtifactsQuery {
+    q: Option<String>,
+    sort: Option<String>,
+    order: Option<String>,
+    offset: Option<u32>,
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/repositories/{repo}/artifacts?q=&sort=&order=&offset=&limit=`:
+/// one page of the artifacts overview (see `artifacts.rs`).
+async fn list_artifacts(
+    reg: &Registry,
+    caller: &Caller,
+    r: &RepositoryRow,
+    aq: ArtifactsQuery,
+    headers: &HeaderMap,
+) -> OciResult<Response> {
+    use super::artifacts::{PAGE_MAX, PageQuery, SortKey};
+    authorize(reg, caller, headers, &r.name, Level::Read).await?;
+    let sort = match aq.sort.as_deref() {
+        None | Some("") => SortKey::Pushed,
+        Some(s) => SortKey::parse(s).ok_or_else(|| {
+            bad_request(
+                "INVALID_REQUEST",
+                format!("cannot sort by {s:?}: use pushed, name, digest or size"),
+            )
+        })?,
+    };
+    let desc = match aq.order.as_deref() {
+        None | Some("") => sort == SortKey::Pushed,
+        Some("desc") => true,
+        Some("asc") => false,
+        Some(o) => {
+            return Err(bad_request(
+                "INVALID_REQUEST",
+                format!("order {o:?} is neither asc nor desc"),
+            ));
+        }
+    };
+    let limit = aq.limit.unwrap_or(50);
+    if limit == 0 || limit > PAGE_MAX {
+        return Err(bad_request(
+            "INVALID_REQUEST",
+            format!("limit must be between 1 and {PAGE_MAX}"),
+        ));
+    }
+    let q = PageQuery {
+        search: aq.q.unwrap_or_default().chars().take(256).collect(),
+        sort,
+        desc,
+        offset: aq.offset.unwrap_or(0),
+        limit,
+    };
+    let started = std::time::Instant::now();
+    let mut doc = reg.artifacts_json(&r.name, &r.kind, &q).await?;
+    // A quarantined image's tags are not visible to readers.
+    if r.kind == "oci"
+        && !caller.principal.can(&r.name, Level::Write)
+        && let Some(rows) = doc["artifacts"].as_array_mut()
+    {
+        for a in rows.iter_mut().filter(|a| a["status"] == "quarantined") {
+            a["tags"] = json!([]);
+            a["name"] = json!("");
+        }
+    }
+    doc["elapsed_ms"] = json!(started.elapsed().as_secs_f64() * 1000.0);
+    Ok(axum::Json(doc).into_response())
+}
+
+/// `GET /api/v1/repositories/{repo}/artifacts/{digest}`: one image with
+/// its summary, manifest and layers. A quarantined image's tags and
+/// manifest are shown only to callers who may push to the repository.
+async fn show_artifact(
+    reg: &Registry,
+    caller: &Caller,
+    r: &RepositoryRow,
+    digest: &str,
+    headers: &HeaderMap,
+) -> OciResult<Response> {
+    use super::artifacts::{PageQuery, SortKey};
+    authorize(reg, caller, headers, &r.name, Level::Read).await?;
+    let unknown = || {
+        not_found(
+            "MANIFEST_UNKNOWN",
+            format!("no image {digest} in {}", r.name),
+        )
+    };
+    if r.kind != "oci" || names::sha256_hex(digest).is_none() {
+        return Err(unknown());
+    }
+    let m = reg
+        .db()
+        .manifest(&r.name, digest)
+        .await?
+        .ok_or_else(unknown)?;
+    let q = PageQuery {
+        search: digest.to_owned(),
+        sort: SortKey::Digest,
+        desc: false,
+        offset: 0,
+        limit: 2,
+    };
+    let mut doc = reg.artifacts_json(&r.name, &r.kind, &q).await?;
+    let row = doc["artifacts"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["digest"] == digest))
+        .cloned()
+        .unwrap_or_else(
+            || json!({"digest": digest, "media_type": m.media_type, "status": "signature"}),
+        );
+    let writer = caller.principal.can(&r.name, Level::Write);
+    let hidden = row["status"] == "quarantined" && !writer;
+    doc = json!({"repository": r.name, "artifact": row});
+    if hidden {
+        doc["artifact"]["tags"] = json!([]);
+        doc["artifact"]["name"] = json!("");
+        doc["manifest_hidden"] =
+            json!("quarantined: only users who may push here see its manifest");
+    } else {
+        let body: Value = serde_json::from_slice(&m.body).unwrap_or(Value::Null);
+        doc["manifest"] = body;
+    }
+    Ok(axum::Json(doc).into_response())
 }
 
 /// Splits `repo/files/path` at the `/files` that follows an existing

@@ -113,6 +113,10 @@ pub(crate) struct Signing {
     pub(crate) log: std::sync::OnceLock<crate::log::Log>,
     state: Mutex<Option<Arc<State>>>,
     cache: Mutex<HashMap<(String, String), Cached>>,
+    /// Artifact summaries of the overview (see `artifacts.rs`).
+    summaries: Mutex<HashMap<(String, String), super::artifacts::CachedSummary>>,
+    /// Sorted listings of the overview (see `artifacts.rs`).
+    listings: Mutex<HashMap<(String, String), super::artifacts::CachedListing>>,
     root: Option<TrustedRoot>,
     /// The key-encryption key of server-held keys (from config, or the
     /// file below, created on first use).
@@ -133,11 +137,55 @@ impl Signing {
             log: std::sync::OnceLock::new(),
             state: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
+            summaries: Mutex::new(HashMap::new()),
+            listings: Mutex::new(HashMap::new()),
             root,
             kek: Mutex::new(kek),
             kek_file,
             pkcs11_module: pkcs11.0,
             pkcs11_pin: pkcs11.1,
+        }
+    }
+
+    pub(crate) fn listing(&self, repo: &str, key: &str) -> Option<super::artifacts::CachedListing> {
+        let m = self.listings.lock().ok()?;
+        m.get(&(repo.to_owned(), key.to_owned())).cloned()
+    }
+
+    pub(crate) fn remember_listing(
+        &self,
+        repo: &str,
+        key: &str,
+        c: super::artifacts::CachedListing,
+    ) {
+        if let Ok(mut m) = self.listings.lock() {
+            if m.len() >= super::artifacts::LISTINGS_MAX {
+                m.clear();
+            }
+            m.insert((repo.to_owned(), key.to_owned()), c);
+        }
+    }
+
+    pub(crate) fn summary(
+        &self,
+        repo: &str,
+        subject: &str,
+    ) -> Option<super::artifacts::CachedSummary> {
+        let m = self.summaries.lock().ok()?;
+        m.get(&(repo.to_owned(), subject.to_owned())).cloned()
+    }
+
+    pub(crate) fn remember_summary(
+        &self,
+        repo: &str,
+        subject: &str,
+        c: super::artifacts::CachedSummary,
+    ) {
+        if let Ok(mut m) = self.summaries.lock() {
+            if m.len() >= CACHE_MAX {
+                m.clear();
+            }
+            m.insert((repo.to_owned(), subject.to_owned()), c);
         }
     }
 
@@ -1125,7 +1173,7 @@ impl Registry {
 }
 
 /// The earliest expiry among keys that signed what `findings` counted.
-fn expiry_of(state: &State, findings: &Findings, at: i64) -> i64 {
+pub(crate) fn expiry_of(state: &State, findings: &Findings, at: i64) -> i64 {
     let mut until = i64::MAX;
     for e in &findings.evidence {
         if let signet_policy::Signer::Key { key_id } = &e.signer

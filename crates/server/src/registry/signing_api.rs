@@ -37,6 +37,7 @@ pub(crate) fn routes() -> Router<Registry> {
             "/api/v1/signing/policies",
             get(list_policies).post(create_policy),
         )
+        .route("/api/v1/signing/policies/lint", post(lint_policy))
         .route(
             "/api/v1/signing/policies/{name}",
             get(show_policy).put(replace_policy).delete(delete_policy),
@@ -641,6 +642,24 @@ async fn store_policy(
         .into_response())
 }
 
+/// `POST /api/v1/signing/policies/lint`: the problems of a policy document
+/// (line-numbered, as `signet policy lint` prints them), storing nothing.
+async fn lint_policy(
+    Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
+    body: Body,
+) -> OciResult<Response> {
+    need_user(&caller, &headers)?;
+    let bytes = read_body(body, signet_policy::document::MAX_DOCUMENT).await?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| bad_request("POLICY_INVALID", "the policy is not UTF-8 text"))?;
+    Ok(match Policy::parse(text) {
+        Ok(p) => axum::Json(json!({"valid": true, "name": p.name, "problems": []})),
+        Err(problems) => axum::Json(json!({"valid": false, "problems": problems})),
+    }
+    .into_response())
+}
+
 async fn create_policy(
     State(reg): State<Registry>,
     Extension(caller): Extension<Caller>,
@@ -727,7 +746,7 @@ async fn resolve(reg: &Registry, a: &ArtifactRef) -> OciResult<Resolved> {
         reg.db().repository(&repo).await?.ok_or_else(|| {
             not_found("NAME_UNKNOWN", format!("repository {repo} does not exist"))
         })?;
-    if r.kind == "generic" {
+    if r.kind != "oci" {
         let path = match (&a.repository, &a.name, &a.version) {
             (Some(_), Some(n), _) => n.clone(),
             (_, _, Some(v)) => v.clone(),
