@@ -236,6 +236,7 @@ function Artifacts({ repo, params }) {
         el.dataset.renderMs = ms.toFixed(1);
         el.dataset.apiMs = state.apiMs.toFixed(1);
         el.dataset.rendered = 'true';
+        el.dataset.seq = String(Number(el.dataset.seq || 0) + 1);
       }, 0),
     );
   }, [state.data]);

@@ -6,11 +6,11 @@
 //!
 //! The sorted listing of a (repository, search, sort) is kept in memory
 //! and reused while the repository's version (bumped in the transaction of
-//! every push, tag move and delete, so on every replica) and the signing
-//! epoch stay put; a listing over [`LISTING_ROWS_MAX`] rows is not kept,
-//! each page is then its own query. Only the rows of a page are verified,
+//! every push, tag move and delete, so seen by every replica) stays put;
+//! a listing over [`LISTING_ROWS_MAX`] rows is not kept, each page is then
+//! its own query. Only the rows of a page are verified,
 //! and each summary is reused under the same conditions, until a key it
-//! relied on expires.
+//! relied on expires or the signing epoch (keys, policies) moves.
 
 use std::sync::Arc;
 
@@ -138,19 +138,18 @@ fn like_pattern(search: &str) -> String {
 /// columns, sorted by `$order`: not referrers, not tagged as cosign
 /// signatures or attestations (`sha256-…`), not untagged children of an
 /// index; matching the search `$2` on a tag or the digest. Each filter is
-/// an index probe per row, and sizes and tag lists are worked out for the
-/// page's rows only (unless the sort needs them).
+/// an index probe per row; sizes and tag lists are worked out for the
+/// page's rows only ([`Db::image_details`]), unless the sort needs them.
 macro_rules! image_page {
-    ($extra:expr, $order:literal) => {
+    ($extra:expr, $join:expr, $order:literal) => {
         concat!(
             "WITH visible AS (
-    SELECT m.digest AS digest, m.media_type AS media_type,
-           COALESCE(p.pushed, 0) AS pushed, COALESCE(p.pusher, '') AS pusher,
-           length(m.body) AS body_len",
+    SELECT m.digest AS digest, m.media_type AS media_type, length(m.body) AS body_len",
             $extra,
             "
-      FROM manifests m
-      LEFT JOIN manifest_pushes p ON p.repo = m.repo AND p.digest = m.digest
+      FROM manifests m",
+            $join,
+            "
      WHERE m.repo = $1
        AND m.digest NOT IN (SELECT r.digest FROM referrers r WHERE r.repo = $1)
        AND m.digest NOT IN (SELECT t.digest FROM tags t
@@ -162,10 +161,7 @@ macro_rules! image_page {
                         AND lower(t.tag) LIKE $2 ESCAPE '\\'))
 )
 SELECT (SELECT count(*) FROM visible) AS total, v.digest AS digest, v.media_type AS media_type,
-       v.pushed AS pushed, v.pusher AS pusher,
-       v.body_len + COALESCE((SELECT CAST(sum(b.size) AS BIGINT) FROM manifest_refs c
-           JOIN blobs b ON b.digest = c.child WHERE c.repo = $1 AND c.parent = v.digest), 0) AS size,
-       COALESCE((SELECT string_agg(t.tag, ',') FROM tags t WHERE t.repo = $1 AND t.digest = v.digest), '') AS tags
+       v.body_len AS body_len
   FROM (SELECT * FROM visible ORDER BY ",
             $order,
             " LIMIT $3 OFFSET $4) v ORDER BY ",
@@ -193,17 +189,33 @@ macro_rules! size_column {
     };
 }
 
+/// The push time, only where the sort needs it (a probe per row).
+macro_rules! pushed {
+    () => {
+        "
+      LEFT JOIN manifest_pushes p ON p.repo = m.repo AND p.digest = m.digest"
+    };
+}
+
 /// One static statement per sort (column, direction).
 fn image_sql(sort: SortKey, desc: bool) -> &'static str {
     match (sort, desc) {
-        (SortKey::Pushed, false) => image_page!("", "pushed ASC, digest ASC"),
-        (SortKey::Pushed, true) => image_page!("", "pushed DESC, digest ASC"),
-        (SortKey::Digest, false) => image_page!("", "digest ASC"),
-        (SortKey::Digest, true) => image_page!("", "digest DESC"),
-        (SortKey::Name, false) => image_page!(name_column!(), "name ASC, digest ASC"),
-        (SortKey::Name, true) => image_page!(name_column!(), "name DESC, digest ASC"),
-        (SortKey::Size, false) => image_page!(size_column!(), "size_all ASC, digest ASC"),
-        (SortKey::Size, true) => image_page!(size_column!(), "size_all DESC, digest ASC"),
+        (SortKey::Pushed, false) => image_page!(
+            ", COALESCE(p.pushed, 0) AS pushed",
+            pushed!(),
+            "pushed ASC, digest ASC"
+        ),
+        (SortKey::Pushed, true) => image_page!(
+            ", COALESCE(p.pushed, 0) AS pushed",
+            pushed!(),
+            "pushed DESC, digest ASC"
+        ),
+        (SortKey::Digest, false) => image_page!("", "", "digest ASC"),
+        (SortKey::Digest, true) => image_page!("", "", "digest DESC"),
+        (SortKey::Name, false) => image_page!(name_column!(), "", "name ASC, digest ASC"),
+        (SortKey::Name, true) => image_page!(name_column!(), "", "name DESC, digest ASC"),
+        (SortKey::Size, false) => image_page!(size_column!(), "", "size_all ASC, digest ASC"),
+        (SortKey::Size, true) => image_page!(size_column!(), "", "size_all DESC, digest ASC"),
     }
 }
 
@@ -244,23 +256,55 @@ impl Db {
             let mut page = Page { total: 0, rows: Vec::with_capacity(rows.len()) };
             for r in &rows {
                 page.total = u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0);
-                let tags: String = r.try_get("tags")?;
-                let mut tags: Vec<String> = tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect();
-                tags.sort();
                 page.rows.push(ArtifactRow {
-                    name: tags.join(", "),
-                    tags,
+                    name: String::new(),
+                    tags: Vec::new(),
                     digest: r.try_get("digest")?,
                     media_type: r.try_get("media_type")?,
-                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
-                    pushed_at: r.try_get("pushed")?,
-                    pushed_by: r.try_get("pusher")?,
+                    // The manifest's own bytes; `image_details` adds the rest.
+                    size: u64::try_from(r.try_get::<i64, _>("body_len")?).unwrap_or(0),
+                    pushed_at: 0,
+                    pushed_by: String::new(),
                 });
             }
             if rows.is_empty() && q.offset > 0 {
                 page.total = Box::pin(self.image_page(repo, &PageQuery { offset: 0, limit: 1, ..q.clone() })).await?.total;
             }
             Ok(page)
+        })
+    }
+
+    /// Fills in an image row's tags and size (manifest, config and layers).
+    pub async fn image_details(&self, repo: &str, row: &mut ArtifactRow) -> Result<()> {
+        on_pool!(&self.pool, p => {
+            let r = sqlx::query(
+                "SELECT COALESCE((SELECT string_agg(t.tag, ',') FROM tags t
+                                   WHERE t.repo = $1 AND t.digest = $2), '') AS tags,
+                        COALESCE((SELECT CAST(sum(b.size) AS BIGINT) FROM manifest_refs c
+                                   JOIN blobs b ON b.digest = c.child
+                                   WHERE c.repo = $1 AND c.parent = $2), 0) AS size,
+                        COALESCE((SELECT p.pushed FROM manifest_pushes p
+                                   WHERE p.repo = $1 AND p.digest = $2), 0) AS pushed,
+                        COALESCE((SELECT p.pusher FROM manifest_pushes p
+                                   WHERE p.repo = $1 AND p.digest = $2), '') AS pusher",
+            )
+            .bind(repo)
+            .bind(&row.digest)
+            .fetch_one(p)
+            .await?;
+            let tags: String = r.try_get("tags")?;
+            let mut tags: Vec<String> = tags
+                .split(',')
+                .filter(|t| !t.is_empty() && !t.starts_with("sha256-"))
+                .map(str::to_owned)
+                .collect();
+            tags.sort();
+            row.name = tags.join(", ");
+            row.tags = tags;
+            row.size += u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0);
+            row.pushed_at = r.try_get("pushed")?;
+            row.pushed_by = r.try_get("pusher")?;
+            Ok(())
         })
     }
 
@@ -328,7 +372,6 @@ pub(crate) struct CachedSummary {
 
 #[derive(Clone)]
 pub(crate) struct CachedListing {
-    epoch: i64,
     version: i64,
     rows: Arc<Vec<ArtifactRow>>,
 }
@@ -503,7 +546,6 @@ impl Registry {
         repo: &str,
         file: bool,
         q: &PageQuery,
-        epoch: i64,
         version: i64,
     ) -> Result<Page> {
         let key = format!("{file}\n{:?}\n{}\n{}", q.sort, q.desc, q.search);
@@ -517,7 +559,6 @@ impl Registry {
                 .collect(),
         };
         if let Some(c) = self.signing().listing(repo, &key)
-            && c.epoch == epoch
             && c.version == version
         {
             return Ok(slice(&c.rows));
@@ -544,7 +585,6 @@ impl Registry {
             repo,
             &key,
             CachedListing {
-                epoch,
                 version,
                 rows: Arc::new(whole.rows),
             },
@@ -561,7 +601,15 @@ impl Registry {
     ) -> Result<Value> {
         let file = kind != "oci";
         let (epoch, version) = self.db().listing_state(repo).await?;
-        let page = self.artifact_page(repo, file, q, epoch, version).await?;
+        let mut page = self.artifact_page(repo, file, q, version).await?;
+        if !file {
+            futures_util::future::try_join_all(
+                page.rows
+                    .iter_mut()
+                    .map(|r| self.db().image_details(repo, r)),
+            )
+            .await?;
+        }
         let state = self.signing_state(epoch).await?;
         let summaries = futures_util::future::try_join_all(
             page.rows
