@@ -103,6 +103,8 @@ const decision = await page.textContent('#decision');
 expect(decision.includes('allow'), `the policy decision is shown (saw ${decision})`);
 const actions = await page.$$eval('#timeline li .what strong', (s) => s.map((x) => x.textContent));
 expect(actions.includes('push') && actions.includes('sign'), `the timeline has push and sign (saw ${actions})`);
+const keys = await page.$$eval('#timeline li .key', (k) => k.map((x) => x.textContent));
+expect(keys.includes('release-key'), `the timeline names the signing key (saw ${keys})`);
 await page.focus('#verify-proofs');
 await page.keyboard.press('Enter');
 await page.waitForSelector('#proof-result');

@@ -300,7 +300,34 @@ function Artifacts({ repo, params }) {
 
 // ---- artifact page -----------------------------------------------------
 
-function Custody({ repo, subject }) {
+// Which keys (or certificate identities) an event involved: for a
+// signature push, the verified evidence found at that signature; for a
+// decision, the evidence it counted.
+function eventKeys(ev, evidence, names) {
+  const who = (e) =>
+    e.signer.type === 'key' ? names.get(e.signer.key_id) || e.signer.key_id : e.signer.identity;
+  const d = ev.details || {};
+  let found = [];
+  if (d.signature_manifest || d.tag || d.signature_file) {
+    found = evidence.filter(
+      (e) =>
+        (d.tag && e.source.includes(d.tag)) ||
+        (d.signature_manifest && e.source.includes(d.signature_manifest)) ||
+        (d.signature_file && e.source === `file ${d.signature_file}`),
+    );
+  } else if (Array.isArray(d.evidence)) {
+    found = d.evidence;
+  }
+  return [...new Set(found.map(who))].join(', ');
+}
+
+function useKeyNames() {
+  const s = useLoad(() => api('/api/v1/signing/keys'), []);
+  return new Map((s.data?.keys || []).map((k) => [k.id, k.name]));
+}
+
+function Custody({ repo, subject, evidence = [] }) {
+  const names = useKeyNames();
   const url = subject.startsWith('sha256:')
     ? `/api/v1/artifacts/${repoPath(repo)}/${subject}/custody`
     : `/api/v1/artifacts/${repoPath(repo)}/files/${subject.split('/').map(enc).join('/')}/custody`;
@@ -333,11 +360,11 @@ function Custody({ repo, subject }) {
     <ol class="timeline" id="timeline">
       ${s.data.events.map((ev) => {
         const r = byId.get(ev.id);
-        const key = ev.details?.key_id || ev.details?.key || ev.details?.signer || (ev.details?.signers || []).join?.(', ') || '';
+        const key = eventKeys(ev, evidence, names);
         return html`<li key=${ev.id} class=${r ? (r.ok ? 'proven' : r.ok === false ? 'broken' : '') : ''}>
           <div class="when">${fmtTime(ev.time_ms, true)}</div>
           <div class="what"><strong>${ev.action}</strong> · ${ev.outcome}</div>
-          <div class="who">by ${ev.actor}${key ? html` · key <code>${typeof key === 'string' ? key : JSON.stringify(key)}</code>` : ''}</div>
+          <div class="who">by ${ev.actor}${key ? html` · key <code class="key">${key}</code>` : ''}</div>
           <div class="log">${ev.log_entry ? `log index ${ev.log_entry.index}` : 'not yet in the log'}</div>
           ${r && html`<div class="proof" data-proof=${String(r.ok)}>${r.ok ? '✓ ' : r.ok === false ? '✗ ' : ''}${r.detail}</div>`}
         </li>`;
@@ -346,11 +373,14 @@ function Custody({ repo, subject }) {
   </section>`;
 }
 
-function Evaluation({ repo, subject }) {
+function useEvaluation(repo, subject) {
   const artifact = subject.startsWith('sha256:')
     ? { repository: repo, digest: subject }
     : { repository: repo, name: subject };
-  const s = useLoad(() => api('/api/v1/signing/evaluate', { method: 'POST', json: { artifact } }), [repo, subject]);
+  return useLoad(() => api('/api/v1/signing/evaluate', { method: 'POST', json: { artifact } }), [repo, subject]);
+}
+
+function Evaluation({ s }) {
   if (s.error) return html`<${ErrorBox} error=${s.error} />`;
   if (!s.data) return html`<p aria-busy="true">Verifying…</p>`;
   const d = s.data;
@@ -378,6 +408,7 @@ function Evaluation({ repo, subject }) {
 }
 
 function Image({ repo, digest }) {
+  const ev = useEvaluation(repo, digest);
   const s = useLoad(() => api(`/api/v1/repositories/${repoPath(repo)}/artifacts/${digest}`), [repo, digest]);
   if (s.error) return html`<${ErrorBox} error=${s.error} />`;
   if (!s.data) return html`<p aria-busy="true">Loading…</p>`;
@@ -403,12 +434,13 @@ function Image({ repo, digest }) {
           </table>
           <details><summary>Manifest JSON</summary><pre id="manifest">${JSON.stringify(m, null, 2)}</pre></details>`
       : html`<p>${s.data.manifest_hidden}</p>`}
-    <${Evaluation} repo=${repo} subject=${digest} />
-    <${Custody} repo=${repo} subject=${digest} />
+    <${Evaluation} s=${ev} />
+    <${Custody} repo=${repo} subject=${digest} evidence=${ev.data?.evidence} />
   </section>`;
 }
 
 function FilePage({ repo, path }) {
+  const ev = useEvaluation(repo, path);
   const s = useLoad(
     () => api(`/api/v1/repositories/${repoPath(repo)}/artifacts?q=${enc(path)}&sort=name&limit=200`),
     [repo, path],
@@ -426,8 +458,8 @@ function FilePage({ repo, path }) {
       <dt>Size</dt><dd>${fmtSize(a.size)}</dd>
       <dt>Uploaded</dt><dd>${fmtTime(a.pushed_at)}</dd>
     </dl>`}
-    <${Evaluation} repo=${repo} subject=${path} />
-    <${Custody} repo=${repo} subject=${path} />
+    <${Evaluation} s=${ev} />
+    <${Custody} repo=${repo} subject=${path} evidence=${ev.data?.evidence} />
   </section>`;
 }
 

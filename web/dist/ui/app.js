@@ -62,70 +62,70 @@ var e,t,n,r,i,a,o,s,c,l,u,d,f,p,m={},h=[],g=/acit|ex(?:s|g|n|p|$)|rph|grid|ows|m
         <span id="page">Page ${a+1} of ${m}</span>
         <button id="next" disabled=${a+1>=m} onClick=${()=>f({page:String(a+1)})}>Next</button>
       </div>`}
-  </section>`}function nt({repo:e,subject:t}){let n=t.startsWith(`sha256:`)?`/api/v1/artifacts/${Y(e)}/${t}/custody`:`/api/v1/artifacts/${Y(e)}/files/${t.split(`/`).map(J).join(`/`)}/custody`,r=Q(()=>q(n),[n]),[i,a]=R(null),o=async()=>{a({busy:!0});try{let e=await q(`/api/v1/log/publicKey`,{raw:!0});a(await Ge(r.data,e))}catch(e){a({error:e})}};if(r.error)return G`<${$} error=${r.error} />`;if(!r.data)return G`<p aria-busy="true">Loading the custody record…</p>`;let s=new Map((i?.results||[]).map(e=>[e.id,e])),c=i?.results?.filter(e=>e.ok===!0).length??0,l=i?.results?.filter(e=>e.ok===!1).length??0;return G`<section aria-labelledby="custody-h">
+  </section>`}function nt(e,t,n){let r=e=>e.signer.type===`key`?n.get(e.signer.key_id)||e.signer.key_id:e.signer.identity,i=e.details||{},a=[];return i.signature_manifest||i.tag||i.signature_file?a=t.filter(e=>i.tag&&e.source.includes(i.tag)||i.signature_manifest&&e.source.includes(i.signature_manifest)||i.signature_file&&e.source===`file ${i.signature_file}`):Array.isArray(i.evidence)&&(a=i.evidence),[...new Set(a.map(r))].join(`, `)}function rt(){let e=Q(()=>q(`/api/v1/signing/keys`),[]);return new Map((e.data?.keys||[]).map(e=>[e.id,e.name]))}function it({repo:e,subject:t,evidence:n=[]}){let r=rt(),i=t.startsWith(`sha256:`)?`/api/v1/artifacts/${Y(e)}/${t}/custody`:`/api/v1/artifacts/${Y(e)}/files/${t.split(`/`).map(J).join(`/`)}/custody`,a=Q(()=>q(i),[i]),[o,s]=R(null),c=async()=>{s({busy:!0});try{let e=await q(`/api/v1/log/publicKey`,{raw:!0});s(await Ge(a.data,e))}catch(e){s({error:e})}};if(a.error)return G`<${$} error=${a.error} />`;if(!a.data)return G`<p aria-busy="true">Loading the custody record…</p>`;let l=new Map((o?.results||[]).map(e=>[e.id,e])),u=o?.results?.filter(e=>e.ok===!0).length??0,d=o?.results?.filter(e=>e.ok===!1).length??0;return G`<section aria-labelledby="custody-h">
     <h2 id="custody-h">Chain of custody</h2>
-    <button id="verify-proofs" onClick=${o} disabled=${i?.busy}>Verify inclusion proofs in this browser</button>
-    ${i&&!i.busy&&G`<p id="proof-result" role="status"
-        class=${i.error||l||!i.signed?`error`:`ok`}
-        data-ok=${String(!i.error&&!l&&i.signed&&c>0)}>
-        ${i.error?`Could not verify: ${i.error.message}`:`${i.signed?`Checkpoint signed by the log key`:`Checkpoint NOT signed by the log key`} (${i.origin}, tree size ${i.size}); ${c} event${c===1?``:`s`} proven, ${l} failed.`}
+    <button id="verify-proofs" onClick=${c} disabled=${o?.busy}>Verify inclusion proofs in this browser</button>
+    ${o&&!o.busy&&G`<p id="proof-result" role="status"
+        class=${o.error||d||!o.signed?`error`:`ok`}
+        data-ok=${String(!o.error&&!d&&o.signed&&u>0)}>
+        ${o.error?`Could not verify: ${o.error.message}`:`${o.signed?`Checkpoint signed by the log key`:`Checkpoint NOT signed by the log key`} (${o.origin}, tree size ${o.size}); ${u} event${u===1?``:`s`} proven, ${d} failed.`}
       </p>`}
     <ol class="timeline" id="timeline">
-      ${r.data.events.map(e=>{let t=s.get(e.id),n=e.details?.key_id||e.details?.key||e.details?.signer||(e.details?.signers||[]).join?.(`, `)||``;return G`<li key=${e.id} class=${t?t.ok?`proven`:t.ok===!1?`broken`:``:``}>
+      ${a.data.events.map(e=>{let t=l.get(e.id),i=nt(e,n,r);return G`<li key=${e.id} class=${t?t.ok?`proven`:t.ok===!1?`broken`:``:``}>
           <div class="when">${X(e.time_ms,!0)}</div>
           <div class="what"><strong>${e.action}</strong> · ${e.outcome}</div>
-          <div class="who">by ${e.actor}${n?G` · key <code>${typeof n==`string`?n:JSON.stringify(n)}</code>`:``}</div>
+          <div class="who">by ${e.actor}${i?G` · key <code class="key">${i}</code>`:``}</div>
           <div class="log">${e.log_entry?`log index ${e.log_entry.index}`:`not yet in the log`}</div>
           ${t&&G`<div class="proof" data-proof=${String(t.ok)}>${t.ok?`✓ `:t.ok===!1?`✗ `:``}${t.detail}</div>`}
         </li>`})}
     </ol>
-  </section>`}function rt({repo:e,subject:t}){let n=t.startsWith(`sha256:`)?{repository:e,digest:t}:{repository:e,name:t},r=Q(()=>q(`/api/v1/signing/evaluate`,{method:`POST`,json:{artifact:n}}),[e,t]);if(r.error)return G`<${$} error=${r.error} />`;if(!r.data)return G`<p aria-busy="true">Verifying…</p>`;let i=r.data;return G`<section aria-labelledby="sigs-h">
+  </section>`}function at(e,t){let n=t.startsWith(`sha256:`)?{repository:e,digest:t}:{repository:e,name:t};return Q(()=>q(`/api/v1/signing/evaluate`,{method:`POST`,json:{artifact:n}}),[e,t])}function ot({s:e}){if(e.error)return G`<${$} error=${e.error} />`;if(!e.data)return G`<p aria-busy="true">Verifying…</p>`;let t=e.data;return G`<section aria-labelledby="sigs-h">
     <h2 id="sigs-h">Signatures and attestations</h2>
-    ${i.checks.length===0?G`<p>No signature or attestation found.</p>`:G`<table class="grid" id="checks">
+    ${t.checks.length===0?G`<p>No signature or attestation found.</p>`:G`<table class="grid" id="checks">
           <thead><tr><th scope="col">Source</th><th scope="col">Result</th><th scope="col">Detail</th></tr></thead>
-          <tbody>${i.checks.map((e,t)=>G`<tr key=${t}><td><code>${e.source}</code></td>
+          <tbody>${t.checks.map((e,t)=>G`<tr key=${t}><td><code>${e.source}</code></td>
               <td><span class=${`badge ${e.ok?`signed`:`quarantined`}`}>${e.ok?`verified`:`failed`}</span></td>
               <td>${e.detail}</td></tr>`)}</tbody>
         </table>`}
     <h2 id="policy-h">Policy decision</h2>
-    <p id="decision"><strong>${i.decision.outcome}</strong>${i.allowed?` (allowed)`:` (refused)`}</p>
-    ${i.reasons.length>0&&G`<ul class="reasons">${i.reasons.map(e=>G`<li>${e}</li>`)}</ul>`}
-    ${i.decision.policies.map(e=>G`<details key=${e.policy}><summary>${e.policy} (${e.mode}): ${e.satisfied?`met`:`not met`}</summary>
+    <p id="decision"><strong>${t.decision.outcome}</strong>${t.allowed?` (allowed)`:` (refused)`}</p>
+    ${t.reasons.length>0&&G`<ul class="reasons">${t.reasons.map(e=>G`<li>${e}</li>`)}</ul>`}
+    ${t.decision.policies.map(e=>G`<details key=${e.policy}><summary>${e.policy} (${e.mode}): ${e.satisfied?`met`:`not met`}</summary>
         <ul>${e.rules.map(e=>G`<li>${e.rule}: ${e.satisfied?`met`:`not met`}${e.required?``:` (optional)`}: ${e.reason}</li>`)}</ul>
       </details>`)}
-  </section>`}function it({repo:e,digest:t}){let n=Q(()=>q(`/api/v1/repositories/${Y(e)}/artifacts/${t}`),[e,t]);if(n.error)return G`<${$} error=${n.error} />`;if(!n.data)return G`<p aria-busy="true">Loading…</p>`;let r=n.data.artifact,i=n.data.manifest,a=i?.layers||i?.manifests||[];return G`<section>
+  </section>`}function st({repo:e,digest:t}){let n=at(e,t),r=Q(()=>q(`/api/v1/repositories/${Y(e)}/artifacts/${t}`),[e,t]);if(r.error)return G`<${$} error=${r.error} />`;if(!r.data)return G`<p aria-busy="true">Loading…</p>`;let i=r.data.artifact,a=r.data.manifest,o=a?.layers||a?.manifests||[];return G`<section>
     <nav class="crumbs" aria-label="Breadcrumb"><a href="#/">Repositories</a> / <a href=${`#/repo/${Y(e)}`}>${e}</a> / <span>${Je(t)}</span></nav>
-    <h1>${e}${r.tags?.length?`:${r.tags.join(`, `)}`:``}</h1>
+    <h1>${e}${i.tags?.length?`:${i.tags.join(`, `)}`:``}</h1>
     <dl class="facts">
       <dt>Digest</dt><dd><code id="digest">${t}</code></dd>
-      <dt>Status</dt><dd><${Ze} status=${r.status} /></dd>
-      <dt>Signed by</dt><dd>${r.signers?.join(`, `)||`—`}</dd>
-      <dt>Attestations</dt><dd>${r.attestations?.join(`, `)||`—`}</dd>
-      <dt>Size</dt><dd>${Z(r.size)}</dd>
-      <dt>Pushed</dt><dd>${X(r.pushed_at)}${r.pushed_by?` by ${r.pushed_by}`:``}</dd>
+      <dt>Status</dt><dd><${Ze} status=${i.status} /></dd>
+      <dt>Signed by</dt><dd>${i.signers?.join(`, `)||`—`}</dd>
+      <dt>Attestations</dt><dd>${i.attestations?.join(`, `)||`—`}</dd>
+      <dt>Size</dt><dd>${Z(i.size)}</dd>
+      <dt>Pushed</dt><dd>${X(i.pushed_at)}${i.pushed_by?` by ${i.pushed_by}`:``}</dd>
     </dl>
     <h2>Manifest</h2>
-    ${i?G`<table class="grid" id="layers">
-            <thead><tr><th scope="col">${i.manifests?`Manifest`:`Layer`}</th><th scope="col">Media type</th><th scope="col">Size</th></tr></thead>
-            <tbody>${a.map(e=>G`<tr key=${e.digest}><td><code title=${e.digest}>${Je(e.digest)}</code></td><td>${e.mediaType}</td><td class="num">${Z(e.size)}</td></tr>`)}</tbody>
+    ${a?G`<table class="grid" id="layers">
+            <thead><tr><th scope="col">${a.manifests?`Manifest`:`Layer`}</th><th scope="col">Media type</th><th scope="col">Size</th></tr></thead>
+            <tbody>${o.map(e=>G`<tr key=${e.digest}><td><code title=${e.digest}>${Je(e.digest)}</code></td><td>${e.mediaType}</td><td class="num">${Z(e.size)}</td></tr>`)}</tbody>
           </table>
-          <details><summary>Manifest JSON</summary><pre id="manifest">${JSON.stringify(i,null,2)}</pre></details>`:G`<p>${n.data.manifest_hidden}</p>`}
-    <${rt} repo=${e} subject=${t} />
-    <${nt} repo=${e} subject=${t} />
-  </section>`}function at({repo:e,path:t}){let n=Q(()=>q(`/api/v1/repositories/${Y(e)}/artifacts?q=${J(t)}&sort=name&limit=200`),[e,t]),r=n.data?.artifacts.find(e=>e.name===t);return G`<section>
+          <details><summary>Manifest JSON</summary><pre id="manifest">${JSON.stringify(a,null,2)}</pre></details>`:G`<p>${r.data.manifest_hidden}</p>`}
+    <${ot} s=${n} />
+    <${it} repo=${e} subject=${t} evidence=${n.data?.evidence} />
+  </section>`}function ct({repo:e,path:t}){let n=at(e,t),r=Q(()=>q(`/api/v1/repositories/${Y(e)}/artifacts?q=${J(t)}&sort=name&limit=200`),[e,t]),i=r.data?.artifacts.find(e=>e.name===t);return G`<section>
     <nav class="crumbs" aria-label="Breadcrumb"><a href="#/">Repositories</a> / <a href=${`#/repo/${Y(e)}`}>${e}</a> / <span>${t}</span></nav>
     <h1>${t}</h1>
-    ${n.error&&G`<${$} error=${n.error} />`}
-    ${r&&G`<dl class="facts">
-      <dt>Digest</dt><dd><code id="digest">${r.digest}</code></dd>
-      <dt>Status</dt><dd><${Ze} status=${r.status} /></dd>
-      <dt>Signed by</dt><dd>${r.signers.join(`, `)||`—`}</dd>
-      <dt>Size</dt><dd>${Z(r.size)}</dd>
-      <dt>Uploaded</dt><dd>${X(r.pushed_at)}</dd>
+    ${r.error&&G`<${$} error=${r.error} />`}
+    ${i&&G`<dl class="facts">
+      <dt>Digest</dt><dd><code id="digest">${i.digest}</code></dd>
+      <dt>Status</dt><dd><${Ze} status=${i.status} /></dd>
+      <dt>Signed by</dt><dd>${i.signers.join(`, `)||`—`}</dd>
+      <dt>Size</dt><dd>${Z(i.size)}</dd>
+      <dt>Uploaded</dt><dd>${X(i.pushed_at)}</dd>
     </dl>`}
-    <${rt} repo=${e} subject=${t} />
-    <${nt} repo=${e} subject=${t} />
-  </section>`}function ot(){let[e,t]=R(0),n=Q(()=>q(`/api/v1/signing/keys`),[e]),[r,i]=R(null),[a,o]=R(null),s=async n=>{n.preventDefault();let r=new FormData(n.target);i(null);try{let i=await q(`/api/v1/signing/keys`,{method:`POST`,json:{name:r.get(`name`),type:r.get(`type`),public_key:r.get(`public_key`),repositories:String(r.get(`repositories`)).split(`,`).map(e=>e.trim()).filter(Boolean)}});o(i),n.target.reset(),t(e+1)}catch(e){i(e)}},c=async n=>{try{await q(`/api/v1/signing/keys/${J(n)}/revoke`,{method:`POST`,json:{}}),t(e+1)}catch(e){i(e)}};return G`<section>
+    <${ot} s=${n} />
+    <${it} repo=${e} subject=${t} evidence=${n.data?.evidence} />
+  </section>`}function lt(){let[e,t]=R(0),n=Q(()=>q(`/api/v1/signing/keys`),[e]),[r,i]=R(null),[a,o]=R(null),s=async n=>{n.preventDefault();let r=new FormData(n.target);i(null);try{let i=await q(`/api/v1/signing/keys`,{method:`POST`,json:{name:r.get(`name`),type:r.get(`type`),public_key:r.get(`public_key`),repositories:String(r.get(`repositories`)).split(`,`).map(e=>e.trim()).filter(Boolean)}});o(i),n.target.reset(),t(e+1)}catch(e){i(e)}},c=async n=>{try{await q(`/api/v1/signing/keys/${J(n)}/revoke`,{method:`POST`,json:{}}),t(e+1)}catch(e){i(e)}};return G`<section>
     <h1>Signing keys</h1>
     ${n.error&&G`<${$} error=${n.error} />`}
     ${n.data&&G`<table class="grid" id="keys">
@@ -145,7 +145,7 @@ var e,t,n,r,i,a,o,s,c,l,u,d,f,p,m={},h=[],g=/acit|ex(?:s|g|n|p|$)|rph|grid|ows|m
       ${r&&G`<${$} error=${r} />`}
       ${a&&G`<p class="ok" role="status">Uploaded ${a.name} (${a.fingerprint}).</p>`}
     </form>
-  </section>`}var st=`name: require-signatures
+  </section>`}var ut=`name: require-signatures
 description: Require signed artifacts for production
 mode: enforce
 repositories: ["production/*"]
@@ -155,7 +155,7 @@ rules:
     signature_type: cosign
     required: true
     trusted_keys: [release-key]
-`;function ct({initial:e,onSaved:t,existing:n}){let[r,i]=R(e),[a,o]=R([]),[s,c]=R(null),[l,u]=R(null);z(()=>{i(e),o([])},[e]),z(()=>{let e=setTimeout(async()=>{try{let e=await q(`/api/v1/signing/policies/lint`,{method:`POST`,body:r});o(e.problems)}catch(e){c(e)}},300);return()=>clearTimeout(e)},[r]);let d=async e=>{e.preventDefault(),c(null),u(null);try{let e=/^name:\s*(\S+)/m.exec(r)?.[1],i=n?await q(`/api/v1/signing/policies/${J(n)}`,{method:`PUT`,body:r}):await q(`/api/v1/signing/policies`,{method:`POST`,body:r});u(i),t(i.name||e)}catch(e){c(e),e.detail?.problems&&o(e.detail.problems)}},f=new Set(a.map(e=>e.line)),p=r.split(`
+`;function dt({initial:e,onSaved:t,existing:n}){let[r,i]=R(e),[a,o]=R([]),[s,c]=R(null),[l,u]=R(null);z(()=>{i(e),o([])},[e]),z(()=>{let e=setTimeout(async()=>{try{let e=await q(`/api/v1/signing/policies/lint`,{method:`POST`,body:r});o(e.problems)}catch(e){c(e)}},300);return()=>clearTimeout(e)},[r]);let d=async e=>{e.preventDefault(),c(null),u(null);try{let e=/^name:\s*(\S+)/m.exec(r)?.[1],i=n?await q(`/api/v1/signing/policies/${J(n)}`,{method:`PUT`,body:r}):await q(`/api/v1/signing/policies`,{method:`POST`,body:r});u(i),t(i.name||e)}catch(e){c(e),e.detail?.problems&&o(e.detail.problems)}},f=new Set(a.map(e=>e.line)),p=r.split(`
 `);return G`<form onSubmit=${d} id="policy-form" class="editor">
     <div class="code">
       <ol class="gutter" aria-hidden="true">${p.map((e,t)=>G`<li class=${f.has(t+1)?`bad`:``}>${t+1}</li>`)}</ol>
@@ -169,7 +169,7 @@ rules:
     <button type="submit">${n?`Save ${n}`:`Create policy`}</button>
     ${s&&G`<${$} error=${s} />`}
     ${l&&G`<p class="ok" role="status" id="policy-saved">Saved ${l.name}, version ${l.version}.</p>`}
-  </form>`}function lt({params:e}){let[t,n]=R(0),r=Q(()=>q(`/api/v1/signing/policies`),[t]),i=e.get(`edit`),a=Q(()=>i?q(`/api/v1/signing/policies/${J(i)}`):Promise.resolve(null),[i,t]);return G`<section>
+  </form>`}function ft({params:e}){let[t,n]=R(0),r=Q(()=>q(`/api/v1/signing/policies`),[t]),i=e.get(`edit`),a=Q(()=>i?q(`/api/v1/signing/policies/${J(i)}`):Promise.resolve(null),[i,t]);return G`<section>
     <h1>Signing policies</h1>
     ${r.error&&G`<${$} error=${r.error} />`}
     ${r.data&&G`<table class="grid" id="policies">
@@ -178,9 +178,9 @@ rules:
           <td>${(e.repositories||[]).join(`, `)}</td><td>${e.version}</td><td>${X(e.updated_at)} by ${e.updated_by}</td></tr>`)}</tbody>
     </table>`}
     <h2>${i?`Edit ${i}`:`New policy`}</h2>
-    ${i&&!a.data?G`<p aria-busy="true">Loading…</p>`:G`<${ct} initial=${a.data?.document||st} existing=${i}
+    ${i&&!a.data?G`<p aria-busy="true">Loading…</p>`:G`<${dt} initial=${a.data?.document||ut} existing=${i}
           onSaved=${()=>n(t+1)} />`}
-  </section>`}function ut({params:e}){let t=Object.fromEntries(e),n=new URLSearchParams(Object.entries(t).filter(([,e])=>e)).toString(),r=Q(()=>q(`/api/v1/audit?${n}`),[n]);return G`<section>
+  </section>`}function pt({params:e}){let t=Object.fromEntries(e),n=new URLSearchParams(Object.entries(t).filter(([,e])=>e)).toString(),r=Q(()=>q(`/api/v1/audit?${n}`),[n]);return G`<section>
     <h1>Audit trail</h1>
     <form class="toolbar" onSubmit=${e=>{e.preventDefault();let t=new URLSearchParams([...new FormData(e.target)].filter(([,e])=>e));location.hash=`#/audit?${t}`}} id="audit-form">
       <label>Repository <input name="repository" value=${t.repository||``} /></label>
@@ -194,10 +194,10 @@ rules:
       <tbody>${(r.data.events||[]).map(e=>G`<tr key=${e.id}><td>${X(e.time_ms,!0)}</td><td>${e.actor}</td><td>${e.action}</td>
           <td>${e.repository}</td><td><code>${e.subject}</code></td><td>${e.outcome}</td><td>${e.log_index??`—`}</td></tr>`)}</tbody>
     </table>`}
-  </section>`}function dt(){let[e,t]=R(localStorage.getItem(`signet.theme`)||`auto`);return z(()=>{document.documentElement.dataset.theme=e,localStorage.setItem(`signet.theme`,e)},[e]),G`<label class="theme">Theme
+  </section>`}function mt(){let[e,t]=R(localStorage.getItem(`signet.theme`)||`auto`);return z(()=>{document.documentElement.dataset.theme=e,localStorage.setItem(`signet.theme`,e)},[e]),G`<label class="theme">Theme
     <select value=${e} onChange=${e=>t(e.target.value)}>
       <option value="auto">System</option><option value="light">Light</option><option value="dark">Dark</option>
-    </select></label>`}function ft(){let e=Ye(),[t,n]=R(null),[r,i]=R(!!sessionStorage.getItem(K)),a=B();if(qe=()=>{sessionStorage.removeItem(K),i(!1)},z(()=>{r&&!t&&q(`/api/v1/whoami`).then(n,()=>{})},[r]),z(()=>a.current?.focus(),[e]),!r)return G`<${Qe} onSignedIn=${e=>{n(e),i(!0)}} />`;let{parts:o,params:s}=Xe(e),c;if(o[0]===`repo`)c=G`<${tt} repo=${o.slice(1).join(`/`)} params=${s} />`;else if(o[0]===`artifact`){let e=o[o.length-1];c=G`<${it} repo=${o.slice(1,-1).join(`/`)} digest=${e} />`}else c=o[0]===`file`?G`<${pt} parts=${o.slice(1)} />`:o[0]===`keys`?G`<${ot} />`:o[0]===`policies`?G`<${lt} params=${s} />`:o[0]===`audit`?G`<${ut} params=${s} />`:G`<${$e} />`;let l=(e,t,n)=>G`<a href=${e} aria-current=${o[0]===n||!o[0]&&n===`home`?`page`:void 0}>${t}</a>`;return G`<div class="shell">
+    </select></label>`}function ht(){let e=Ye(),[t,n]=R(null),[r,i]=R(!!sessionStorage.getItem(K)),a=B();if(qe=()=>{sessionStorage.removeItem(K),i(!1)},z(()=>{r&&!t&&q(`/api/v1/whoami`).then(n,()=>{})},[r]),z(()=>a.current?.focus(),[e]),!r)return G`<${Qe} onSignedIn=${e=>{n(e),i(!0)}} />`;let{parts:o,params:s}=Xe(e),c;if(o[0]===`repo`)c=G`<${tt} repo=${o.slice(1).join(`/`)} params=${s} />`;else if(o[0]===`artifact`){let e=o[o.length-1];c=G`<${st} repo=${o.slice(1,-1).join(`/`)} digest=${e} />`}else c=o[0]===`file`?G`<${gt} parts=${o.slice(1)} />`:o[0]===`keys`?G`<${lt} />`:o[0]===`policies`?G`<${ft} params=${s} />`:o[0]===`audit`?G`<${pt} params=${s} />`:G`<${$e} />`;let l=(e,t,n)=>G`<a href=${e} aria-current=${o[0]===n||!o[0]&&n===`home`?`page`:void 0}>${t}</a>`;return G`<div class="shell">
     <a class="skip" href="#main" onClick=${e=>{e.preventDefault(),a.current?.focus()}}>Skip to content</a>
     <header>
       <span class="brand">Signet</span>
@@ -206,9 +206,9 @@ rules:
         ${l(`#/policies`,`Policies`,`policies`)} ${l(`#/audit`,`Audit`,`audit`)}
       </nav>
       <span class="spacer"></span>
-      <${dt} />
+      <${mt} />
       <span class="user" id="user">${t?.user||``}</span>
       <button id="signout" onClick=${()=>{sessionStorage.removeItem(K),n(null),i(!1),location.hash=`#/`}}>Sign out</button>
     </header>
     <main id="main" tabindex="-1" ref=${a}>${c}</main>
-  </div>`}function pt({parts:e}){let t=Q(()=>q(`/api/v1/repositories?n=1000`),[]);if(!t.data)return G`<p aria-busy="true">Loading…</p>`;let n=new Set(t.data.repositories.map(e=>e.name));for(let t=e.length-1;t>0;t--){let r=e.slice(0,t).join(`/`);if(n.has(r))return G`<${at} repo=${r} path=${e.slice(t).join(`/`)} />`}return G`<p class="error">No such repository.</p>`}de(G`<${ft} />`,document.getElementById(`app`));
+  </div>`}function gt({parts:e}){let t=Q(()=>q(`/api/v1/repositories?n=1000`),[]);if(!t.data)return G`<p aria-busy="true">Loading…</p>`;let n=new Set(t.data.repositories.map(e=>e.name));for(let t=e.length-1;t>0;t--){let r=e.slice(0,t).join(`/`);if(n.has(r))return G`<${ct} repo=${r} path=${e.slice(t).join(`/`)} />`}return G`<p class="error">No such repository.</p>`}de(G`<${ht} />`,document.getElementById(`app`));
