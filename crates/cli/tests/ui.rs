@@ -101,11 +101,11 @@ struct Fixture {
 /// unsigned under the enforced policy, one package the rule does not
 /// cover), `shop/app` (a signed image and a quarantined one) and, when
 /// `big`, `bulk/app` with 10,000 images.
-fn fixture(big: bool) -> Fixture {
+fn fixture(big: bool, env: &[(String, String)]) -> Fixture {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().to_path_buf();
     let data = d.join("srv");
-    let server = Server::start(&data, free_port());
+    let server = Server::start_with(&data, free_port(), env);
     let api = admin(&server, &data);
     keypair(&d, "release");
     keypair(&d, "stranger");
@@ -162,7 +162,21 @@ fn fixture(big: bool) -> Fixture {
 
 #[test]
 fn artifacts_api_reports_status_and_pages() {
-    let f = fixture(false);
+    artifacts_api(&[]);
+}
+
+/// The same on the scaled-out database (its SQL differs in types and
+/// collation from SQLite's).
+#[test]
+fn artifacts_api_on_postgres() {
+    let Some(pg) = signet_testkit::Postgres::fresh() else {
+        return signet_testkit::missing("PostgreSQL for the artifacts API");
+    };
+    artifacts_api(&[("SIGNET_DB".to_owned(), pg.url.clone())]);
+}
+
+fn artifacts_api(env: &[(String, String)]) {
+    let f = fixture(false, env);
     let api = &f.api;
     // Files: signed, quarantined, and a package the rule does not cover;
     // detached signatures are not listed as artifacts.
@@ -268,7 +282,7 @@ fn artifacts_api_reports_status_and_pages() {
 
 #[test]
 fn cross_site_writes_are_refused() {
-    let f = fixture(false);
+    let f = fixture(false, &[]);
     let api = &f.api;
     let host = api.url.trim_start_matches("http://").to_owned();
     let key = json!({"name": "csrf", "type": "cosign",
@@ -361,7 +375,7 @@ fn browser_end_to_end() {
         return;
     }
     let started = Instant::now();
-    let f = fixture(true);
+    let f = fixture(true, &[]);
     eprintln!(
         "fixture with 10,000 images: {:.1} s",
         started.elapsed().as_secs_f64()

@@ -144,7 +144,8 @@ macro_rules! image_page {
     ($extra:expr, $join:expr, $order:literal) => {
         concat!(
             "WITH visible AS (
-    SELECT m.digest AS digest, m.media_type AS media_type, length(m.body) AS body_len",
+    SELECT m.digest AS digest, m.media_type AS media_type,
+           CAST(length(m.body) AS BIGINT) AS body_len",
             $extra,
             "
       FROM manifests m",
@@ -153,7 +154,7 @@ macro_rules! image_page {
      WHERE m.repo = $1
        AND m.digest NOT IN (SELECT r.digest FROM referrers r WHERE r.repo = $1)
        AND m.digest NOT IN (SELECT t.digest FROM tags t
-                             WHERE t.repo = $1 AND t.tag >= 'sha256-' AND t.tag < 'sha256.')
+                             WHERE t.repo = $1 AND t.tag LIKE 'sha256-%')
        AND (EXISTS (SELECT 1 FROM tags t WHERE t.repo = $1 AND t.digest = m.digest)
             OR NOT EXISTS (SELECT 1 FROM manifest_refs c WHERE c.repo = $1 AND c.child = m.digest))
        AND ($2 = '' OR lower(m.digest) LIKE $2 ESCAPE '\\'
@@ -184,7 +185,7 @@ macro_rules! name_column {
 /// the repository for every row.
 macro_rules! size_column {
     () => {
-        ", length(m.body) + COALESCE((SELECT CAST(sum(b.size) AS BIGINT) FROM manifest_refs c
+        ", CAST(length(m.body) AS BIGINT) + COALESCE((SELECT CAST(sum(b.size) AS BIGINT) FROM manifest_refs c
              JOIN blobs b ON b.digest = c.child WHERE c.repo = $1 AND c.parent = m.digest), 0) AS size_all"
     };
 }
