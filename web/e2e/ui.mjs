@@ -179,12 +179,25 @@ await page.fill('#policy-text', bad.replace('enforcee', 'audit'));
 await page.waitForFunction(() => document.querySelectorAll('#policy-problems .problem').length === 0);
 await page.click('#policy-form button[type="submit"]');
 await page.waitForSelector('#policy-saved');
-await page.waitForSelector('#policies a:text("ui-check")');
+await page.click('#policies a:text("ui-check")');
+await page.waitForFunction(() => document.querySelector('#policy-text')?.value.includes('mode: audit'));
+await page.fill('#policy-text', (await page.inputValue('#policy-text')).replace('mode: audit', 'mode: warn'));
+await page.waitForFunction(() => document.querySelectorAll('#policy-problems .problem').length === 0);
+await page.click('#policy-form button[type="submit"]');
+await page.waitForFunction(() => document.querySelector('#policy-saved')?.textContent.includes('version 2'));
+// The list follows: the policy is now in warn mode.
+await page.waitForSelector('#policies tbody tr:has(a:text("ui-check")) td:nth-child(2):text-is("warn")');
 
 // 8. Keys and audit pages.
 await page.goto(`${url}/#/keys`);
 await page.waitForSelector('#keys tbody tr');
 expect((await page.textContent('#keys')).includes('release-key'), 'the keys page lists release-key');
+await page.fill('#key-form input[name="name"]', 'ui-key');
+await page.fill('#key-form textarea[name="public_key"]', env('SIGNET_KEY_PEM'));
+await page.fill('#key-form input[name="repositories"]', 'ui-check/*');
+await page.click('#key-form button[type="submit"]');
+await page.waitForSelector('#key-form .ok');
+await page.waitForFunction(() => document.querySelector('#keys')?.textContent.includes('ui-key'));
 await shot('08-keys');
 await page.goto(`${url}/#/audit?repository=${encodeURIComponent(repo)}`);
 await page.waitForSelector('#audit tbody tr');

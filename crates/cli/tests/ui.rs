@@ -454,6 +454,10 @@ fn browser_end_to_end() {
         .env("SIGNET_IMAGE_DIGEST", &f.image_digest)
         .env("SIGNET_BIG", "bulk/app")
         .env("SIGNET_SHOTS", &shots)
+        .env(
+            "SIGNET_KEY_PEM",
+            std::fs::read_to_string(f._t.path().join("stranger.pub")).unwrap(),
+        )
         .env("CHROMIUM", chromium)
         .output()
         .unwrap();

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Artifacts overview benchmark (issue 7), release build, one machine:
+#   - a repository with 10,000 images (pushed over the OCI API);
+#   - GET /api/v1/repositories/bulk/app/artifacts?limit=50 (the web UI's
+#     page request: listing, status and signer of each row), cold (first
+#     request of a sort after a push: the listing is built) and warm
+#     (paging through it), medians of N requests over one kept-alive
+#     connection;
+#   - beside it, the CNCF docker-registry's tag list page
+#     (/v2/bulk/app/tags/list?n=50&last=…) over the same 10,000 tags,
+#     which carries no status at all.
+# Target: warm median <= 50 ms. Exits non-zero when missed.
+# Usage: bench/ui.sh [REQUESTS]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+n=${1:-40}
+cd "$root"
+for t in curl docker-registry python3; do
+  command -v "$t" >/dev/null || { echo "needs $t (apt install curl docker-registry)"; exit 2; }
+done
+cargo build --release -j2 -p signet-cli --bins >&2
+signet=$root/target/release/signet
+work=$(mktemp -d)
+cleanup=("rm -rf $work")
+trap 'for c in "${cleanup[@]}"; do eval "$c" 2>/dev/null || true; done' EXIT
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+sport=$(freeport)
+SIGNET_LOG_KEY_PASSWORD=bench "$signet" serve --data-dir "$work/signet" \
+  --listen "127.0.0.1:$sport" >"$work/signet.log" 2>&1 &
+cleanup=("kill $!" "${cleanup[@]}")
+dport=$(freeport)
+cat >"$work/registry.yml" <<EOF2
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/dreg
+http:
+  addr: 127.0.0.1:$dport
+EOF2
+docker-registry serve "$work/registry.yml" >"$work/dreg.log" 2>&1 &
+cleanup=("kill $!" "${cleanup[@]}")
+for _ in $(seq 200); do
+  curl -s -o /dev/null "http://127.0.0.1:$sport/healthz" && curl -s -o /dev/null "http://127.0.0.1:$dport/v2/" && break
+  sleep 0.1
+done
+SIGNET_URL="http://127.0.0.1:$sport" DREG_URL="http://127.0.0.1:$dport" \
+SIGNET_TOKEN=$(cat "$work/signet/admin-token") N="$n" python3 - <<'EOF'
+import base64, hashlib, http.client, json, os, statistics, sys, threading, time, urllib.parse
+
+signet = urllib.parse.urlparse(os.environ["SIGNET_URL"])
+dreg = urllib.parse.urlparse(os.environ["DREG_URL"])
+auth = {"Authorization": "Basic " + base64.b64encode(("admin:" + os.environ["SIGNET_TOKEN"]).encode()).decode()}
+n = int(os.environ["N"])
+
+def conn(u):
+    return http.client.HTTPConnection(u.hostname, u.port)
+
+def req(c, method, path, body=None, headers=None):
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    if r.status >= 300:
+        sys.exit(f"{method} {path}: {r.status} {data[:200]!r}")
+    return data
+
+def seed(u, headers):
+    c = conn(u)
+    cfg, layer = b"{}", b"shared layer"
+    for b in (cfg, layer):
+        d = "sha256:" + hashlib.sha256(b).hexdigest()
+        req(c, "POST", f"/v2/bulk/app/blobs/uploads/?digest={d}", b, headers)
+    def push(w):
+        c = conn(u)
+        for i in range(w, 10000, 4):
+            m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + hashlib.sha256(cfg).hexdigest(), "size": 2},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": "sha256:" + hashlib.sha256(layer).hexdigest(), "size": 12}],
+                "annotations": {"n": str(i)}}).encode()
+            req(c, "PUT", f"/v2/bulk/app/manifests/v{i:05d}", m,
+                {**headers, "Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    ts = [threading.Thread(target=push, args=(w,)) for w in range(4)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+
+t0 = time.time()
+seed(signet, auth)
+seed(dreg, {})
+print(f"seeded 10,000 images in each registry in {time.time() - t0:.1f} s", file=sys.stderr)
+# Let the 10,000 custody events reach the log (the server is idle again).
+c = conn(signet)
+while json.loads(req(c, "GET", "/api/v1/log"))["treeSize"] < 10000:
+    time.sleep(0.25)
+
+def timed(c, path, headers):
+    t = time.perf_counter()
+    req(c, "GET", path, None, headers)
+    return (time.perf_counter() - t) * 1000
+
+cold, warm = [], []
+c = conn(signet)
+sorts = ["sort=pushed", "sort=name", "sort=digest", "sort=size&order=desc"]
+for k in range(n):
+    # A push moves the repository's version: the next request is cold.
+    req(c, "PUT", f"/v2/bulk/app/manifests/extra{k}", json.dumps({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(), "size": 2},
+        "layers": [], "annotations": {"extra": str(k)}}).encode(),
+        {**auth, "Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    s = sorts[k % len(sorts)]
+    cold.append(timed(c, f"/api/v1/repositories/bulk/app/artifacts?{s}&limit=50", auth))
+    for off in (50, 2500, 5000, 9950):
+        warm.append(timed(c, f"/api/v1/repositories/bulk/app/artifacts?{s}&limit=50&offset={off}", auth))
+d = conn(dreg)
+peer = [timed(d, f"/v2/bulk/app/tags/list?n=50&last=v{(k * 997) % 9950:05d}", {}) for k in range(n * 4)]
+med = statistics.median
+p = lambda xs, q: sorted(xs)[int(q * (len(xs) - 1))]
+print(f"artifacts page, warm: median {med(warm):.2f} ms, p95 {p(warm, .95):.2f} ms ({len(warm)} requests)")
+print(f"artifacts page, cold: median {med(cold):.2f} ms, p95 {p(cold, .95):.2f} ms ({len(cold)} requests)")
+print(f"docker-registry tags/list page: median {med(peer):.2f} ms, p95 {p(peer, .95):.2f} ms")
+print(f"ratio warm/peer {med(warm) / med(peer):.2f}, cold/peer {med(cold) / med(peer):.2f}")
+if med(warm) > 50:
+    sys.exit("warm median over 50 ms")
+EOF
