@@ -218,6 +218,22 @@ fn artifacts_api(env: &[(String, String)]) {
     assert!(v["artifacts"][0]["size"].as_u64().unwrap() > 12);
     assert!(v["artifacts"][2]["checked"].as_u64().unwrap() >= 1, "{v}");
     assert_eq!(v["artifacts"][2]["signers"], json!([]), "{v}");
+    // A reader sees that something is held, not its tags.
+    let (s, _) = api.json(
+        "POST",
+        "/api/v1/users",
+        &json!({"name": "viewer", "password": "a long enough password", "grants": ["read:**"]}),
+    );
+    assert_eq!(s, 201);
+    let viewer = api.as_user("viewer", "a long enough password");
+    let (v, _) = page(&viewer, "shop/app", "sort=digest");
+    for a in v["artifacts"].as_array().unwrap() {
+        if a["status"] == "quarantined" {
+            assert_eq!((&a["name"], &a["tags"]), (&json!(""), &json!([])), "{a}");
+        } else {
+            assert_eq!(a["tags"], json!(["v1"]), "{a}");
+        }
+    }
     // Sorting and search.
     let (v, _) = page(api, "shop/app", "sort=name&order=desc&limit=1");
     assert_eq!(statuses(&v)[0].0, "v3");
