@@ -6,9 +6,10 @@
 //!
 //! The sorted listing of a (repository, search, sort) is kept in memory
 //! and reused while the repository's version (bumped in the transaction of
-//! every push, tag move and delete, so seen by every replica) stays put;
-//! a listing over [`LISTING_ROWS_MAX`] rows is not kept, each page is then
-//! its own query. Only the rows of a page are verified,
+//! every push, tag move and delete, so seen by every replica) stays put.
+//! The first request after a change is answered by a query for its page
+//! alone, and the whole listing is built after that answer; a listing over
+//! [`LISTING_ROWS_MAX`] rows is not kept, each page is then its own query. Only the rows of a page are verified,
 //! and each summary is reused under the same conditions, until a key it
 //! relied on expires or the signing epoch (keys, policies) moves.
 
@@ -374,7 +375,8 @@ pub(crate) struct CachedSummary {
 #[derive(Clone)]
 pub(crate) struct CachedListing {
     version: i64,
-    rows: Arc<Vec<ArtifactRow>>,
+    /// `None` while it is being built (or when that failed).
+    rows: Option<Arc<Vec<ArtifactRow>>>,
 }
 
 /// Folds findings and the decision into a summary (pure).
@@ -559,37 +561,57 @@ impl Registry {
                 .cloned()
                 .collect(),
         };
-        if let Some(c) = self.signing().listing(repo, &key)
-            && c.version == version
-        {
-            return Ok(slice(&c.rows));
+        let known = self
+            .signing()
+            .listing(repo, &key)
+            .filter(|c| c.version == version);
+        if let Some(rows) = known.as_ref().and_then(|c| c.rows.clone()) {
+            return Ok(slice(&rows));
         }
-        let all = PageQuery {
-            offset: 0,
-            limit: u32::try_from(LISTING_ROWS_MAX + 1).unwrap_or(u32::MAX),
-            ..q.clone()
-        };
-        let whole = if file {
-            self.db().file_page(repo, &all).await?
+        // Not kept yet: this page straight from the database, and (once per
+        // version) the whole listing built after the answer, for the pages
+        // that follow.
+        let page = if file {
+            self.db().file_page(repo, q).await?
         } else {
-            self.db().image_page(repo, &all).await?
+            self.db().image_page(repo, q).await?
         };
-        if whole.rows.len() > LISTING_ROWS_MAX {
-            return if file {
-                self.db().file_page(repo, q).await
-            } else {
-                self.db().image_page(repo, q).await
-            };
+        if known.is_none() && page.total as usize <= LISTING_ROWS_MAX {
+            self.signing().remember_listing(
+                repo,
+                &key,
+                CachedListing {
+                    version,
+                    rows: None,
+                },
+            );
+            let (reg, repo, q) = (self.clone(), repo.to_owned(), q.clone());
+            tokio::spawn(async move {
+                let all = PageQuery {
+                    offset: 0,
+                    limit: u32::try_from(LISTING_ROWS_MAX).unwrap_or(u32::MAX),
+                    ..q
+                };
+                let whole = if file {
+                    reg.db().file_page(&repo, &all).await
+                } else {
+                    reg.db().image_page(&repo, &all).await
+                };
+                match whole {
+                    Ok(whole) => reg.signing().remember_listing(
+                        &repo,
+                        &key,
+                        CachedListing {
+                            version,
+                            rows: Some(Arc::new(whole.rows)),
+                        },
+                    ),
+                    Err(e) => {
+                        tracing::warn!(repository = %repo, error = %format!("{e:#}"), "cannot build the artifacts listing")
+                    }
+                }
+            });
         }
-        let page = slice(&whole.rows);
-        self.signing().remember_listing(
-            repo,
-            &key,
-            CachedListing {
-                version,
-                rows: Arc::new(whole.rows),
-            },
-        );
         Ok(page)
     }
 
