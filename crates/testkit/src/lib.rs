@@ -21,7 +21,7 @@
 )]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -183,30 +183,42 @@ fn moto() -> Option<String> {
     static MOTO: OnceLock<Option<String>> = OnceLock::new();
     static CHILD: Mutex<Option<Child>> = Mutex::new(None);
     MOTO.get_or_init(|| {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .ok()?
-            .port();
+        // Port 0: moto binds a free port itself and prints it, so no other
+        // test's server can take the port in between.
         // The watcher loop ends moto when the test process (its parent) is gone.
-        let script = format!(
-            "import os, sys, time\n\
+        let script = "import os, sys, time\n\
              from moto.server import ThreadedMotoServer\n\
              parent = os.getppid()\n\
-             s = ThreadedMotoServer(ip_address='127.0.0.1', port={port}, verbose=False)\n\
+             s = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)\n\
              s.start()\n\
+             print(s.get_host_and_port()[1], flush=True)\n\
              while os.getppid() == parent:\n    time.sleep(0.5)\n\
-             s.stop()\n"
-        );
-        let child = Command::new("python3")
-            .args(["-c", &script])
+             s.stop()\n";
+        let mut child = Command::new("python3")
+            .args(["-c", script])
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
+        let stdout = child.stdout.take()?;
         *CHILD
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(child);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let _ = tx.send(lines.next().and_then(Result::ok));
+            for _ in lines {}
+        });
+        let port: u16 = rx
+            .recv_timeout(Duration::from_secs(30))
+            .ok()
+            .flatten()?
+            .trim()
+            .parse()
+            .ok()?;
         let hostport = format!("127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {

@@ -243,6 +243,28 @@ impl Drop for Server {
     }
 }
 
+/// Reads a child's output until a line containing `marker`, and returns
+/// the first word after it (an address); keeps draining the output after
+/// that so the child never blocks on a full pipe. `None` when the output
+/// ends first or nothing comes within 20 s.
+pub fn listening_line<R: std::io::Read + Send + 'static>(out: R, marker: &str) -> Option<String> {
+    use std::io::BufRead;
+    let marker = marker.to_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.split(&marker).nth(1)
+                && let Some(t) = tx.take()
+            {
+                let _ = t.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20)).ok()
+}
+
 /// The CNCF registry (Debian's docker-registry) on a free port.
 pub struct DockerRegistry {
     child: std::process::Child,
@@ -259,24 +281,28 @@ impl DockerRegistry {
             signet_testkit::missing("docker-registry (apt install docker-registry)");
             return None;
         }
-        let port = free_port();
+        // Port 0: the registry binds a free port itself and says which
+        // ("listening on 127.0.0.1:PORT"), so no other test's server can
+        // take it in between.
         let config = dir.join("config.yml");
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n",
                 dir.join("data").display()
             ),
         )
         .unwrap();
-        let child = std::process::Command::new("docker-registry")
+        let mut child = std::process::Command::new("docker-registry")
             .args(["serve"])
             .arg(&config)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let host = format!("127.0.0.1:{port}");
+        let host = listening_line(child.stderr.take().unwrap(), "listening on ")
+            .unwrap_or_else(|| panic!("docker-registry did not start"));
+        let host = host.trim_end_matches('"').to_owned();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while reqwest::blocking::get(format!("http://{host}/v2/")).is_err() {
             assert!(
