@@ -128,7 +128,6 @@ impl Server {
     /// talk to that one. When the bind fails the start is retried on a port
     /// the kernel picks.
     pub fn start_with(data: &Path, port: u16, env: &[(String, String)]) -> Self {
-        use std::io::BufRead;
         let show = std::env::var_os("SIGNET_TEST_SERVER_STDERR").is_some();
         let mut port = port;
         let mut failures = Vec::new();
@@ -149,32 +148,8 @@ impl Server {
                 .spawn()
                 .unwrap();
             let stderr = child.stderr.take().unwrap();
-            let (tx, rx) = std::sync::mpsc::channel::<Result<String, String>>();
-            std::thread::spawn(move || {
-                let mut early = String::new();
-                let mut tx = Some(tx);
-                for line in std::io::BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    if show {
-                        eprintln!("{line}");
-                    }
-                    if let Some(t) = &tx {
-                        if let Some(rest) = line.split("listening on http://").nth(1) {
-                            let addr = rest.split_whitespace().next().unwrap_or("").to_owned();
-                            let _ = t.send(Ok(addr));
-                            tx = None;
-                        } else {
-                            early.push_str(&line);
-                            early.push('\n');
-                        }
-                    }
-                }
-                if let Some(t) = tx {
-                    let _ = t.send(Err(early));
-                }
-            });
-            match rx.recv_timeout(std::time::Duration::from_secs(20)) {
-                Ok(Ok(addr)) => {
+            match listening_line(stderr, "listening on http://", show) {
+                Ok(addr) => {
                     let url = format!("http://{addr}");
                     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
                     loop {
@@ -188,15 +163,12 @@ impl Server {
                     }
                     return Self { child, url };
                 }
-                Ok(Err(early)) => {
+                Err(early) => {
+                    // The bind failed (the output ended), or nothing came.
+                    let _ = child.kill();
                     let _ = child.wait();
                     failures.push(early);
                     port = 0;
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("server did not start within 20 s");
                 }
             }
         }
@@ -244,25 +216,44 @@ impl Drop for Server {
 }
 
 /// Reads a child's output until a line containing `marker`, and returns
-/// the first word after it (an address); keeps draining the output after
-/// that so the child never blocks on a full pipe. `None` when the output
-/// ends first or nothing comes within 20 s.
-pub fn listening_line<R: std::io::Read + Send + 'static>(out: R, marker: &str) -> Option<String> {
+/// the first word after it (an address); keeps draining (and with `echo`,
+/// printing) the output after that so the child never blocks on a full
+/// pipe. `Err` with what was printed when the output ends first or nothing
+/// comes within 20 s.
+pub fn listening_line<R: std::io::Read + Send + 'static>(
+    out: R,
+    marker: &str,
+    echo: bool,
+) -> Result<String, String> {
     use std::io::BufRead;
     let marker = marker.to_owned();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut early = String::new();
         let mut tx = Some(tx);
         for line in std::io::BufReader::new(out).lines() {
             let Ok(line) = line else { break };
-            if let Some(rest) = line.split(&marker).nth(1)
-                && let Some(t) = tx.take()
-            {
-                let _ = t.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+            if echo {
+                eprintln!("{line}");
+            }
+            let Some(t) = &tx else { continue };
+            match line.split(&marker).nth(1) {
+                Some(rest) => {
+                    let _ = t.send(Ok(rest.split_whitespace().next().unwrap_or("").to_owned()));
+                    tx = None;
+                }
+                None => {
+                    early.push_str(&line);
+                    early.push('\n');
+                }
             }
         }
+        if let Some(t) = tx {
+            let _ = t.send(Err(early));
+        }
     });
-    rx.recv_timeout(std::time::Duration::from_secs(20)).ok()
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_else(|_| Err("nothing within 20 s".to_owned()))
 }
 
 /// The CNCF registry (Debian's docker-registry) on a free port.
@@ -300,8 +291,8 @@ impl DockerRegistry {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let host = listening_line(child.stderr.take().unwrap(), "listening on ")
-            .unwrap_or_else(|| panic!("docker-registry did not start"));
+        let host = listening_line(child.stderr.take().unwrap(), "listening on ", false)
+            .unwrap_or_else(|e| panic!("docker-registry did not start: {e}"));
         let host = host.trim_end_matches('"').to_owned();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while reqwest::blocking::get(format!("http://{host}/v2/")).is_err() {
