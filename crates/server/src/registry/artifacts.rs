@@ -4,14 +4,14 @@
 //! worked out by the same verifier and policy evaluation the pull path
 //! uses.
 //!
-//! The sorted listing of a (repository, search, sort) is kept in memory
-//! and reused while the repository's version (bumped in the transaction of
-//! every push, tag move and delete, so seen by every replica) stays put.
-//! The first request after a change is answered by a query for its page
-//! alone, and the whole listing is built after that answer; a listing over
-//! [`LISTING_ROWS_MAX`] rows is not kept, each page is then its own query. Only the rows of a page are verified,
-//! and each summary is reused under the same conditions, until a key it
-//! relied on expires or the signing epoch (keys, policies) moves.
+//! Images are listed from `artifact_rows`, one row per listed image (its
+//! tags, size, push), kept in the transaction of every push, tag move and
+//! delete ([`REFRESH_ROW`]), so a page is an index range on every replica
+//! and in every sort. Each row carries a stamp: the repository version at
+//! which it, its signatures or attestations (or those of an index holding
+//! it) last changed; files get theirs from `file_stamps`. A row's summary
+//! is worked out for the rows of a page only and reused while its stamp
+//! and the keys and policies stay put, until a key it relied on expires.
 
 use std::sync::Arc;
 
@@ -29,12 +29,65 @@ use super::db::Db;
 use super::signing::State;
 use crate::sql::on_pool;
 
-/// Longest listing kept in memory.
-pub const LISTING_ROWS_MAX: usize = 50_000;
-/// Most listings kept (all are dropped when more are made).
-pub const LISTINGS_MAX: usize = 64;
 /// Most rows on one page.
 pub const PAGE_MAX: u32 = 200;
+
+/// Whether a manifest is listed, and its overview row (`$stamp` as its
+/// stamp), for the manifests `m` that `$filter` selects: not a referrer,
+/// not tagged as a cosign signature, attestation or referrers fallback
+/// (`sha256-…`), not an untagged image of an index.
+macro_rules! insert_rows {
+    ($filter:literal, $stamp:literal) => {
+        concat!(
+            "INSERT INTO artifact_rows (repo, digest, media_type, name, tags, size, pushed, pusher, stamp)
+SELECT m.repo, m.digest, m.media_type,
+       COALESCE((SELECT min(t.tag || '') FROM tags t WHERE t.repo = m.repo AND t.digest = m.digest), ''),
+       COALESCE((SELECT string_agg(t.tag, ',') FROM tags t WHERE t.repo = m.repo AND t.digest = m.digest), ''),
+       CAST(length(m.body) AS BIGINT) + COALESCE((SELECT CAST(sum(b.size) AS BIGINT) FROM manifest_refs c
+            JOIN blobs b ON b.digest = c.child WHERE c.repo = m.repo AND c.parent = m.digest), 0),
+       COALESCE(p.pushed, 0), COALESCE(p.pusher, ''), ",
+            $stamp,
+            "
+  FROM manifests m LEFT JOIN manifest_pushes p ON p.repo = m.repo AND p.digest = m.digest
+ WHERE ",
+            $filter,
+            "
+   AND NOT EXISTS (SELECT 1 FROM referrers r WHERE r.repo = m.repo AND r.digest = m.digest)
+   AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.repo = m.repo AND t.digest = m.digest
+                    AND t.tag LIKE 'sha256-%')
+   AND (EXISTS (SELECT 1 FROM tags t WHERE t.repo = m.repo AND t.digest = m.digest)
+        OR NOT EXISTS (SELECT 1 FROM manifest_refs c WHERE c.repo = m.repo AND c.child = m.digest))
+ON CONFLICT (repo, digest) DO NOTHING"
+        )
+    };
+}
+
+/// Drops the overview row of (`$1` repository, `$2` digest); with
+/// [`REFRESH_ROW`] after it, works it out again.
+pub const FORGET_ROW: &str = "DELETE FROM artifact_rows WHERE repo = $1 AND digest = $2";
+/// Writes the overview row of (`$1`, `$2`) stamped `$3`, if it is listed.
+pub const REFRESH_ROW: &str = insert_rows!("m.repo = $1 AND m.digest = $2", "CAST($3 AS BIGINT)");
+/// Fills `artifact_rows` from the registry tables once (stamp 0), for
+/// databases older than the table.
+pub const BACKFILL_ROWS: &str = insert_rows!(
+    "NOT EXISTS (SELECT 1 FROM schema_marks k WHERE k.name = 'artifact_rows')",
+    "0"
+);
+/// Stamps `$3` on (`$1`, `$2`) and the images of `$2` (an index): its
+/// signatures or attestations changed.
+pub const RESTAMP_SUBJECT: &str = "UPDATE artifact_rows SET stamp = $3
+ WHERE repo = $1 AND (digest = $2
+       OR digest IN (SELECT c.child FROM manifest_refs c WHERE c.repo = $1 AND c.parent = $2))";
+
+/// The image a tag names as signature, attestation or referrers fallback
+/// (`sha256-<hex>[.suffix]` → `sha256:<hex>`).
+pub fn signature_subject(tag: &str) -> Option<String> {
+    let rest = tag.strip_prefix("sha256-")?;
+    let hex = rest.get(..64)?;
+    let tail = &rest[64..];
+    (hex.bytes().all(|b| b.is_ascii_hexdigit()) && (tail.is_empty() || tail.starts_with('.')))
+        .then(|| format!("sha256:{}", hex.to_ascii_lowercase()))
+}
 
 /// The column a page is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,19 +112,6 @@ impl SortKey {
             "size" => Self::Size,
             _ => return None,
         })
-    }
-
-    fn sql(self, desc: bool) -> &'static str {
-        match (self, desc) {
-            (Self::Pushed, false) => "pushed_asc",
-            (Self::Pushed, true) => "pushed_desc",
-            (Self::Name, false) => "name_asc",
-            (Self::Name, true) => "name_desc",
-            (Self::Digest, false) => "digest_asc",
-            (Self::Digest, true) => "digest_desc",
-            (Self::Size, false) => "size_asc",
-            (Self::Size, true) => "size_desc",
-        }
     }
 }
 
@@ -107,6 +147,9 @@ pub struct ArtifactRow {
     pub pushed_at: i64,
     /// Who pushed it (images; empty when unknown).
     pub pushed_by: String,
+    /// When it or its signatures last changed (a repository version).
+    #[serde(skip)]
+    pub stamp: i64,
 }
 
 /// A page and the number of matching rows.
@@ -135,212 +178,182 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
-/// The images of a repository that the overview lists, with `$extra`
-/// columns, sorted by `$order`: not referrers, not tagged as cosign
-/// signatures or attestations (`sha256-…`), not untagged children of an
-/// index; matching the search `$2` on a tag or the digest. Each filter is
-/// an index probe per row; sizes and tag lists are worked out for the
-/// page's rows only ([`Db::image_details`]), unless the sort needs them.
+/// A page of `artifact_rows` in `$order`: `$1` repository, `$2` search
+/// pattern on the digest and (when `$3` is 1) the tags, `$4` limit, `$5`
+/// offset. Every order is an index range: ties go the sort's way.
 macro_rules! image_page {
-    ($extra:expr, $join:expr, $order:literal) => {
+    ($order:literal) => {
         concat!(
-            "WITH visible AS (
-    SELECT m.digest AS digest, m.media_type AS media_type,
-           CAST(length(m.body) AS BIGINT) AS body_len",
-            $extra,
-            "
-      FROM manifests m",
-            $join,
-            "
-     WHERE m.repo = $1
-       AND m.digest NOT IN (SELECT r.digest FROM referrers r WHERE r.repo = $1)
-       AND m.digest NOT IN (SELECT t.digest FROM tags t
-                             WHERE t.repo = $1 AND t.tag LIKE 'sha256-%')
-       AND (EXISTS (SELECT 1 FROM tags t WHERE t.repo = $1 AND t.digest = m.digest)
-            OR NOT EXISTS (SELECT 1 FROM manifest_refs c WHERE c.repo = $1 AND c.child = m.digest))
-       AND ($2 = '' OR lower(m.digest) LIKE $2 ESCAPE '\\'
-            OR EXISTS (SELECT 1 FROM tags t WHERE t.repo = $1 AND t.digest = m.digest
-                        AND lower(t.tag) LIKE $2 ESCAPE '\\'))
-)
-SELECT (SELECT count(*) FROM visible) AS total, v.digest AS digest, v.media_type AS media_type,
-       v.body_len AS body_len
-  FROM (SELECT * FROM visible ORDER BY ",
+            "SELECT (SELECT count(*) FROM artifact_rows a WHERE ",
+            image_filter!(),
+            ") AS total,
+       a.digest, a.media_type, a.tags, a.size, a.pushed, a.pusher, a.stamp
+  FROM artifact_rows a WHERE ",
+            image_filter!(),
+            " ORDER BY ",
             $order,
-            " LIMIT $3 OFFSET $4) v ORDER BY ",
-            $order
+            " LIMIT $4 OFFSET $5"
         )
     };
 }
 
-/// `min(tag || '')`, not `min(tag)`: for a bare column SQLite answers the
-/// minimum from the (repo, tag) primary key, scanning every tag of the
-/// repository for every row.
-macro_rules! name_column {
+macro_rules! image_filter {
     () => {
-        ", COALESCE((SELECT min(t.tag || '') FROM tags t WHERE t.repo = $1 AND t.digest = m.digest), '') AS name"
+        "a.repo = $1 AND ($2 = '' OR lower(a.digest) LIKE $2 ESCAPE '\\'
+                          OR ($3 = 1 AND lower(a.tags) LIKE $2 ESCAPE '\\'))"
     };
 }
 
-/// The index on (repo, parent, child) answers this; without it being
-/// covering, SQLite preferred the primary key's (repo) prefix and scanned
-/// the repository for every row.
-macro_rules! size_column {
-    () => {
-        ", CAST(length(m.body) AS BIGINT) + COALESCE((SELECT CAST(sum(b.size) AS BIGINT) FROM manifest_refs c
-             JOIN blobs b ON b.digest = c.child WHERE c.repo = $1 AND c.parent = m.digest), 0) AS size_all"
+/// A page of files (detached signatures left out), with their stamps:
+/// `$1` repository, `$2` search pattern on the path and digest, `$3`
+/// limit, `$4` offset.
+macro_rules! file_page {
+    ($order:literal) => {
+        concat!(
+            "SELECT (SELECT count(*) FROM files f WHERE ",
+            file_filter!(),
+            ") AS total,
+       f.path, f.digest, f.size, f.created, COALESCE(s.stamp, 0) AS stamp
+  FROM files f LEFT JOIN file_stamps s ON s.repo = f.repo AND s.path = f.path
+ WHERE ",
+            file_filter!(),
+            " ORDER BY ",
+            $order,
+            " LIMIT $3 OFFSET $4"
+        )
     };
 }
 
-/// The push time, only where the sort needs it (a probe per row).
-macro_rules! pushed {
+macro_rules! file_filter {
     () => {
-        "
-      LEFT JOIN manifest_pushes p ON p.repo = m.repo AND p.digest = m.digest"
+        "f.repo = $1
+   AND f.path NOT LIKE '%.sig' AND f.path NOT LIKE '%.sig.bin'
+   AND f.path NOT LIKE '%.sigstore.json' AND f.path NOT LIKE '%.asc'
+   AND ($2 = '' OR lower(f.path) LIKE $2 ESCAPE '\\' OR lower(f.digest) LIKE $2 ESCAPE '\\')"
     };
 }
 
 /// One static statement per sort (column, direction).
 fn image_sql(sort: SortKey, desc: bool) -> &'static str {
     match (sort, desc) {
-        (SortKey::Pushed, false) => image_page!(
-            ", COALESCE(p.pushed, 0) AS pushed",
-            pushed!(),
-            "pushed ASC, digest ASC"
-        ),
-        (SortKey::Pushed, true) => image_page!(
-            ", COALESCE(p.pushed, 0) AS pushed",
-            pushed!(),
-            "pushed DESC, digest ASC"
-        ),
-        (SortKey::Digest, false) => image_page!("", "", "digest ASC"),
-        (SortKey::Digest, true) => image_page!("", "", "digest DESC"),
-        (SortKey::Name, false) => image_page!(name_column!(), "", "name ASC, digest ASC"),
-        (SortKey::Name, true) => image_page!(name_column!(), "", "name DESC, digest ASC"),
-        (SortKey::Size, false) => image_page!(size_column!(), "", "size_all ASC, digest ASC"),
-        (SortKey::Size, true) => image_page!(size_column!(), "", "size_all DESC, digest ASC"),
+        (SortKey::Pushed, false) => image_page!("a.pushed ASC, a.digest ASC"),
+        (SortKey::Pushed, true) => image_page!("a.pushed DESC, a.digest DESC"),
+        (SortKey::Digest, false) => image_page!("a.digest ASC"),
+        (SortKey::Digest, true) => image_page!("a.digest DESC"),
+        (SortKey::Name, false) => image_page!("a.name ASC, a.digest ASC"),
+        (SortKey::Name, true) => image_page!("a.name DESC, a.digest DESC"),
+        (SortKey::Size, false) => image_page!("a.size ASC, a.digest ASC"),
+        (SortKey::Size, true) => image_page!("a.size DESC, a.digest DESC"),
     }
 }
 
-const FILE_PAGE: &str = "WITH visible AS (
-    SELECT f.path AS name, f.digest AS digest, f.size AS size, f.created AS pushed
-      FROM files f
-     WHERE f.repo = $1
-       AND f.path NOT LIKE '%.sig' AND f.path NOT LIKE '%.sig.bin'
-       AND f.path NOT LIKE '%.sigstore.json' AND f.path NOT LIKE '%.asc'
-       AND ($2 = '' OR lower(f.path) LIKE $2 ESCAPE '\\' OR lower(f.digest) LIKE $2 ESCAPE '\\')
-)
-SELECT (SELECT count(*) FROM visible) AS total, v.name, v.digest, v.size, v.pushed
-  FROM (SELECT * FROM visible ORDER BY
-          CASE WHEN $3 = 'pushed_asc' THEN pushed END ASC,
-          CASE WHEN $3 = 'pushed_desc' THEN pushed END DESC,
-          CASE WHEN $3 = 'name_desc' THEN name END DESC,
-          CASE WHEN $3 = 'size_asc' THEN size END ASC,
-          CASE WHEN $3 = 'size_desc' THEN size END DESC,
-          CASE WHEN $3 = 'digest_asc' THEN digest END ASC,
-          CASE WHEN $3 = 'digest_desc' THEN digest END DESC,
-          name ASC
-        LIMIT $4 OFFSET $5) v";
+fn file_sql(sort: SortKey, desc: bool) -> &'static str {
+    match (sort, desc) {
+        (SortKey::Pushed, false) => file_page!("f.created ASC, f.path ASC"),
+        (SortKey::Pushed, true) => file_page!("f.created DESC, f.path DESC"),
+        (SortKey::Digest, false) => file_page!("f.digest ASC, f.path ASC"),
+        (SortKey::Digest, true) => file_page!("f.digest DESC, f.path DESC"),
+        (SortKey::Name, false) => file_page!("f.path ASC"),
+        (SortKey::Name, true) => file_page!("f.path DESC"),
+        (SortKey::Size, false) => file_page!("f.size ASC, f.path ASC"),
+        (SortKey::Size, true) => file_page!("f.size DESC, f.path DESC"),
+    }
+}
+
+fn to_u64(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
 
 impl Db {
-    /// One page of the images in `repo`: manifests that are neither
-    /// signatures, attestations nor referrers, nor untagged children of an
-    /// index.
+    /// One page of the images in `repo` (see `artifact_rows`).
     pub async fn image_page(&self, repo: &str, q: &PageQuery) -> Result<Page> {
         let pattern = like_pattern(&q.search);
-        on_pool!(&self.pool, p => {
+        // Tags never hold a comma, the separator of the stored list.
+        let on_tags = i64::from(!q.search.contains(','));
+        let mut page = on_pool!(&self.pool, p => {
             let rows = sqlx::query(image_sql(q.sort, q.desc))
                 .bind(repo)
                 .bind(&pattern)
+                .bind(on_tags)
                 .bind(i64::from(q.limit))
                 .bind(i64::from(q.offset))
                 .fetch_all(p)
                 .await?;
             let mut page = Page { total: 0, rows: Vec::with_capacity(rows.len()) };
             for r in &rows {
-                page.total = u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0);
+                page.total = to_u64(r.try_get("total")?);
+                let tags: String = r.try_get("tags")?;
+                let mut tags: Vec<String> =
+                    tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+                tags.sort();
                 page.rows.push(ArtifactRow {
-                    name: String::new(),
-                    tags: Vec::new(),
+                    name: tags.join(", "),
+                    tags,
                     digest: r.try_get("digest")?,
                     media_type: r.try_get("media_type")?,
-                    // The manifest's own bytes; `image_details` adds the rest.
-                    size: u64::try_from(r.try_get::<i64, _>("body_len")?).unwrap_or(0),
-                    pushed_at: 0,
-                    pushed_by: String::new(),
+                    size: to_u64(r.try_get("size")?),
+                    pushed_at: r.try_get("pushed")?,
+                    pushed_by: r.try_get("pusher")?,
+                    stamp: r.try_get("stamp")?,
                 });
             }
-            if rows.is_empty() && q.offset > 0 {
-                page.total = Box::pin(self.image_page(repo, &PageQuery { offset: 0, limit: 1, ..q.clone() })).await?.total;
-            }
-            Ok(page)
-        })
-    }
-
-    /// Fills in an image row's tags and size (manifest, config and layers).
-    pub async fn image_details(&self, repo: &str, row: &mut ArtifactRow) -> Result<()> {
-        on_pool!(&self.pool, p => {
-            let r = sqlx::query(
-                "SELECT COALESCE((SELECT string_agg(t.tag, ',') FROM tags t
-                                   WHERE t.repo = $1 AND t.digest = $2), '') AS tags,
-                        COALESCE((SELECT CAST(sum(b.size) AS BIGINT) FROM manifest_refs c
-                                   JOIN blobs b ON b.digest = c.child
-                                   WHERE c.repo = $1 AND c.parent = $2), 0) AS size,
-                        COALESCE((SELECT p.pushed FROM manifest_pushes p
-                                   WHERE p.repo = $1 AND p.digest = $2), 0) AS pushed,
-                        COALESCE((SELECT p.pusher FROM manifest_pushes p
-                                   WHERE p.repo = $1 AND p.digest = $2), '') AS pusher",
-            )
-            .bind(repo)
-            .bind(&row.digest)
-            .fetch_one(p)
-            .await?;
-            let tags: String = r.try_get("tags")?;
-            let mut tags: Vec<String> = tags
-                .split(',')
-                .filter(|t| !t.is_empty() && !t.starts_with("sha256-"))
-                .map(str::to_owned)
-                .collect();
-            tags.sort();
-            row.name = tags.join(", ");
-            row.tags = tags;
-            row.size += u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0);
-            row.pushed_at = r.try_get("pushed")?;
-            row.pushed_by = r.try_get("pusher")?;
-            Ok(())
-        })
+            page
+        });
+        if page.rows.is_empty() && q.offset > 0 {
+            page.total = Box::pin(self.image_page(
+                repo,
+                &PageQuery {
+                    offset: 0,
+                    limit: 1,
+                    ..q.clone()
+                },
+            ))
+            .await?
+            .total;
+        }
+        Ok(page)
     }
 
     /// One page of the files in `repo` (detached signatures left out).
     pub async fn file_page(&self, repo: &str, q: &PageQuery) -> Result<Page> {
         let pattern = like_pattern(&q.search);
-        on_pool!(&self.pool, p => {
-            let rows = sqlx::query(FILE_PAGE)
+        let mut page = on_pool!(&self.pool, p => {
+            let rows = sqlx::query(file_sql(q.sort, q.desc))
                 .bind(repo)
                 .bind(&pattern)
-                .bind(q.sort.sql(q.desc))
                 .bind(i64::from(q.limit))
                 .bind(i64::from(q.offset))
                 .fetch_all(p)
                 .await?;
             let mut page = Page { total: 0, rows: Vec::with_capacity(rows.len()) };
             for r in &rows {
-                page.total = u64::try_from(r.try_get::<i64, _>("total")?).unwrap_or(0);
-                let name: String = r.try_get("name")?;
+                page.total = to_u64(r.try_get("total")?);
                 page.rows.push(ArtifactRow {
-                    name,
+                    name: r.try_get("path")?,
                     tags: Vec::new(),
                     digest: r.try_get("digest")?,
                     media_type: String::new(),
-                    size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
-                    pushed_at: r.try_get("pushed")?,
+                    size: to_u64(r.try_get("size")?),
+                    pushed_at: r.try_get("created")?,
                     pushed_by: String::new(),
+                    stamp: r.try_get("stamp")?,
                 });
             }
-            if rows.is_empty() && q.offset > 0 {
-                page.total = Box::pin(self.file_page(repo, &PageQuery { offset: 0, limit: 1, ..q.clone() })).await?.total;
-            }
-            Ok(page)
-        })
+            page
+        });
+        if page.rows.is_empty() && q.offset > 0 {
+            page.total = Box::pin(self.file_page(
+                repo,
+                &PageQuery {
+                    offset: 0,
+                    limit: 1,
+                    ..q.clone()
+                },
+            ))
+            .await?
+            .total;
+        }
+        Ok(page)
     }
 }
 
@@ -364,19 +377,14 @@ pub struct Summary {
     pub reasons: Vec<String>,
 }
 
+/// A summary kept while the keys and policies (`trust`) and the row's
+/// stamp stay put, until `until`.
 #[derive(Clone)]
 pub(crate) struct CachedSummary {
-    epoch: i64,
-    version: i64,
+    trust: [u8; 32],
+    stamp: i64,
     until: i64,
     summary: Arc<Summary>,
-}
-
-#[derive(Clone)]
-pub(crate) struct CachedListing {
-    version: i64,
-    /// `None` while it is being built (or when that failed).
-    rows: Option<Arc<Vec<ArtifactRow>>>,
 }
 
 /// Folds findings and the decision into a summary (pure).
@@ -439,22 +447,23 @@ pub fn summarize(
 }
 
 impl Registry {
-    /// The signing summary of one listed artifact (cached, see the module
-    /// docs).
+    /// The signing summary of one listed artifact, reused while its stamp
+    /// and the keys and policies stay put (`cache: false` for an index
+    /// looked at on behalf of its image, whose stamp covers it).
     pub(crate) async fn artifact_summary(
         &self,
         state: &State,
         repo: &str,
         row: &ArtifactRow,
         file: bool,
-        version: i64,
-        depth: u8,
+        cache: bool,
     ) -> Result<Arc<Summary>> {
         let subject = if file { &row.name } else { &row.digest };
         let at = now();
-        if let Some(c) = self.signing().summary(repo, subject)
-            && c.epoch == state.epoch
-            && c.version == version
+        if cache
+            && let Some(c) = self.signing().summary(repo, subject)
+            && c.trust == state.trust
+            && c.stamp == row.stamp
             && c.until > at
         {
             return Ok(c.summary);
@@ -497,7 +506,7 @@ impl Registry {
         let mut summary = summarize(&names, &findings, decision.as_ref());
         // As on the pull path: an image inside an allowed index (a signed
         // multi-platform image) is served with it.
-        if summary.status == "quarantined" && !file && depth == 0 {
+        if summary.status == "quarantined" && !file && cache {
             for parent in self.db().parents(repo, &row.digest).await? {
                 let Some(pm) = self.db().manifest(repo, &parent).await? else {
                     continue;
@@ -513,9 +522,9 @@ impl Registry {
                     size: 0,
                     pushed_at: 0,
                     pushed_by: String::new(),
+                    stamp: row.stamp,
                 };
-                let ps =
-                    Box::pin(self.artifact_summary(state, repo, &prow, false, version, 1)).await?;
+                let ps = Box::pin(self.artifact_summary(state, repo, &prow, false, false)).await?;
                 if ps.status != "quarantined" {
                     summary.status = if summary.signers.is_empty() {
                         "unsigned"
@@ -529,90 +538,19 @@ impl Registry {
             }
         }
         let summary = Arc::new(summary);
-        let until = super::signing::expiry_of(state, &findings, at);
-        self.signing().remember_summary(
-            repo,
-            subject,
-            CachedSummary {
-                epoch: state.epoch,
-                version,
-                until,
-                summary: summary.clone(),
-            },
-        );
-        Ok(summary)
-    }
-
-    /// One page of `repo`'s artifacts (from the kept listing, or a query).
-    async fn artifact_page(
-        &self,
-        repo: &str,
-        file: bool,
-        q: &PageQuery,
-        version: i64,
-    ) -> Result<Page> {
-        let key = format!("{file}\n{:?}\n{}\n{}", q.sort, q.desc, q.search);
-        let slice = |rows: &[ArtifactRow]| Page {
-            total: rows.len() as u64,
-            rows: rows
-                .iter()
-                .skip(q.offset as usize)
-                .take(q.limit as usize)
-                .cloned()
-                .collect(),
-        };
-        let known = self
-            .signing()
-            .listing(repo, &key)
-            .filter(|c| c.version == version);
-        if let Some(rows) = known.as_ref().and_then(|c| c.rows.clone()) {
-            return Ok(slice(&rows));
-        }
-        // Not kept yet: this page straight from the database, and (once per
-        // version) the whole listing built after the answer, for the pages
-        // that follow.
-        let page = if file {
-            self.db().file_page(repo, q).await?
-        } else {
-            self.db().image_page(repo, q).await?
-        };
-        if known.is_none() && page.total as usize <= LISTING_ROWS_MAX {
-            self.signing().remember_listing(
+        if cache {
+            self.signing().remember_summary(
                 repo,
-                &key,
-                CachedListing {
-                    version,
-                    rows: None,
+                subject,
+                CachedSummary {
+                    trust: state.trust,
+                    stamp: row.stamp,
+                    until: super::signing::expiry_of(state, &findings, at),
+                    summary: summary.clone(),
                 },
             );
-            let (reg, repo, q) = (self.clone(), repo.to_owned(), q.clone());
-            tokio::spawn(async move {
-                let all = PageQuery {
-                    offset: 0,
-                    limit: u32::try_from(LISTING_ROWS_MAX).unwrap_or(u32::MAX),
-                    ..q
-                };
-                let whole = if file {
-                    reg.db().file_page(&repo, &all).await
-                } else {
-                    reg.db().image_page(&repo, &all).await
-                };
-                match whole {
-                    Ok(whole) => reg.signing().remember_listing(
-                        &repo,
-                        &key,
-                        CachedListing {
-                            version,
-                            rows: Some(Arc::new(whole.rows)),
-                        },
-                    ),
-                    Err(e) => {
-                        tracing::warn!(repository = %repo, error = %format!("{e:#}"), "cannot build the artifacts listing")
-                    }
-                }
-            });
         }
-        Ok(page)
+        Ok(summary)
     }
 
     /// One page of `repo`'s artifacts with their summaries, as JSON.
@@ -623,21 +561,19 @@ impl Registry {
         q: &PageQuery,
     ) -> Result<Value> {
         let file = kind != "oci";
-        let (epoch, version) = self.db().listing_state(repo).await?;
-        let mut page = self.artifact_page(repo, file, q, version).await?;
-        if !file {
-            futures_util::future::try_join_all(
-                page.rows
-                    .iter_mut()
-                    .map(|r| self.db().image_details(repo, r)),
-            )
-            .await?;
-        }
-        let state = self.signing_state(epoch).await?;
+        let page = async {
+            if file {
+                self.db().file_page(repo, q).await
+            } else {
+                self.db().image_page(repo, q).await
+            }
+        };
+        let (page, state) =
+            futures_util::future::try_join(page, self.current_signing_state()).await?;
         let summaries = futures_util::future::try_join_all(
             page.rows
                 .iter()
-                .map(|r| self.artifact_summary(&state, repo, r, file, version, 0)),
+                .map(|r| self.artifact_summary(&state, repo, r, file, true)),
         )
         .await?;
         let artifacts: Vec<Value> = page
@@ -682,7 +618,27 @@ mod tests {
         assert_eq!(SortKey::parse("tag"), Some(SortKey::Name));
         assert_eq!(SortKey::parse("size"), Some(SortKey::Size));
         assert_eq!(SortKey::parse("status"), None);
-        assert_eq!(SortKey::Pushed.sql(true), "pushed_desc");
+    }
+
+    #[test]
+    fn signature_tags_name_their_subject() {
+        let hex = "ab".repeat(32);
+        let want = Some(format!("sha256:{hex}"));
+        assert_eq!(signature_subject(&format!("sha256-{hex}.sig")), want);
+        assert_eq!(signature_subject(&format!("sha256-{hex}.att")), want);
+        assert_eq!(signature_subject(&format!("sha256-{hex}")), want);
+        assert_eq!(
+            signature_subject(&format!("sha256-{}.sig", "AB".repeat(32))),
+            want
+        );
+        assert_eq!(signature_subject(&format!("sha256-{hex}x")), None);
+        assert_eq!(signature_subject("sha256-abc.sig"), None);
+        assert_eq!(
+            signature_subject(&format!("sha256-{}.sig", "zz".repeat(32))),
+            None
+        );
+        assert_eq!(signature_subject("v1.0"), None);
+        assert_eq!(signature_subject("sha256-é"), None);
     }
 
     #[test]

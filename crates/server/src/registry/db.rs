@@ -12,10 +12,71 @@ use crate::sql::{self, Pool, on_pool};
 /// Bumps the signing epoch (see `signing_db`).
 const BUMP_EPOCH: &str = "UPDATE signing_epoch SET epoch = epoch + 1 WHERE id = 1";
 
-/// Marks a change to what repository `$1` lists (the artifacts overview
-/// reuses what it worked out until this moves, on every replica).
+/// Marks a change to repository `$1` and returns its new version: the
+/// stamp of the artifacts overview rows the change touches. The first
+/// statement of every transaction that changes a repository's manifests,
+/// tags or files, so such transactions on one repository run one after
+/// the other (PostgreSQL row lock) and each sees the last one's rows.
 const BUMP_REPO: &str = "INSERT INTO repo_versions (repo, version) VALUES ($1, 1)
-     ON CONFLICT (repo) DO UPDATE SET version = repo_versions.version + 1";
+     ON CONFLICT (repo) DO UPDATE SET version = repo_versions.version + 1
+     RETURNING version";
+
+/// Bumps the repository's version in transaction `$tx`; evaluates to it.
+macro_rules! bump_repo {
+    ($tx:expr, $repo:expr) => {
+        sqlx::query(BUMP_REPO)
+            .bind($repo)
+            .fetch_one($tx)
+            .await?
+            .try_get::<i64, _>("version")?
+    };
+}
+
+/// Works out again the overview row of manifest `$digest` (gone when the
+/// manifest is not listed, or not there), stamped `$v`.
+macro_rules! refresh_artifact {
+    ($tx:expr, $repo:expr, $digest:expr, $v:expr) => {
+        sqlx::query(super::artifacts::FORGET_ROW)
+            .bind($repo)
+            .bind($digest)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(super::artifacts::REFRESH_ROW)
+            .bind($repo)
+            .bind($digest)
+            .bind($v)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+
+/// Stamps `$v` on file `$path` (it or its signatures changed).
+macro_rules! stamp_file {
+    ($tx:expr, $repo:expr, $path:expr, $v:expr) => {
+        sqlx::query(
+            "INSERT INTO file_stamps (repo, path, stamp) VALUES ($1, $2, $3)
+             ON CONFLICT (repo, path) DO UPDATE SET stamp = excluded.stamp",
+        )
+        .bind($repo)
+        .bind($path)
+        .bind($v)
+        .execute(&mut *$tx)
+        .await?;
+    };
+}
+
+/// Stamps `$v` on the overview row of `$subject` and the images of it
+/// (an index): their signatures or attestations changed.
+macro_rules! restamp_subject {
+    ($tx:expr, $repo:expr, $subject:expr, $v:expr) => {
+        sqlx::query(super::artifacts::RESTAMP_SUBJECT)
+            .bind($repo)
+            .bind($subject)
+            .bind($v)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
 
 /// The registry database.
 pub struct Db {
@@ -299,6 +360,36 @@ const SCHEMA: &[&str] = &[
         size BIGINT NOT NULL,
         chunks BIGINT NOT NULL
     )",
+    "CREATE INDEX IF NOT EXISTS referrers_by_digest ON referrers (repo, digest)",
+    // The artifacts overview: one row per listed image (see
+    // `artifacts::REFRESH_ROW`), kept in the transaction of every change.
+    "CREATE TABLE IF NOT EXISTS artifact_rows (
+        repo TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        name TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        pushed BIGINT NOT NULL,
+        pusher TEXT NOT NULL,
+        stamp BIGINT NOT NULL,
+        PRIMARY KEY (repo, digest)
+    )",
+    "CREATE INDEX IF NOT EXISTS artifact_rows_by_pushed ON artifact_rows (repo, pushed, digest)",
+    "CREATE INDEX IF NOT EXISTS artifact_rows_by_name ON artifact_rows (repo, name, digest)",
+    "CREATE INDEX IF NOT EXISTS artifact_rows_by_size ON artifact_rows (repo, size, digest)",
+    // When a file or its signatures last changed (no row: not since this
+    // table came).
+    "CREATE TABLE IF NOT EXISTS file_stamps (
+        repo TEXT NOT NULL,
+        path TEXT NOT NULL,
+        stamp BIGINT NOT NULL,
+        PRIMARY KEY (repo, path)
+    )",
+    // One-off data changes done (by name).
+    "CREATE TABLE IF NOT EXISTS schema_marks (name TEXT PRIMARY KEY)",
+    super::artifacts::BACKFILL_ROWS,
+    "INSERT INTO schema_marks (name) VALUES ('artifact_rows') ON CONFLICT (name) DO NOTHING",
 ];
 
 fn to_i64(v: u64) -> Result<i64> {
@@ -575,6 +666,8 @@ impl Db {
             "DELETE FROM uploads WHERE repo = $1",
             "DELETE FROM manifest_refs WHERE repo = $1",
             "DELETE FROM manifest_pushes WHERE repo = $1",
+            "DELETE FROM artifact_rows WHERE repo = $1",
+            "DELETE FROM file_stamps WHERE repo = $1",
             "UPDATE signing_epoch SET epoch = epoch + 1 WHERE id = 1 AND $1 = $1",
             "DELETE FROM repositories WHERE name = $1",
         ];
@@ -638,8 +731,15 @@ impl Db {
         referrer: Option<&Referrer>,
         push: &Push,
     ) -> Result<()> {
+        let signed = tag.and_then(super::artifacts::signature_subject);
+        let children: &[String] = if super::names::is_index(&m.media_type) {
+            &push.refs
+        } else {
+            &[]
+        };
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            let v = bump_repo!(&mut *tx, repo);
             for child in &push.refs {
                 sqlx::query(
                     "INSERT INTO manifest_refs (repo, child, parent) VALUES ($1, $2, $3)
@@ -690,12 +790,21 @@ impl Db {
             .bind(m.body.as_slice())
             .execute(&mut *tx)
             .await?;
+            let mut moved_from = None;
             if let Some(tag) = tag {
                 // A signature tag moving may drop signatures: replicas
                 // must re-verify what they cached.
                 if tag.starts_with("sha256-") {
                     sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
                 }
+                moved_from = sqlx::query("SELECT digest FROM tags WHERE repo = $1 AND tag = $2")
+                    .bind(repo)
+                    .bind(tag)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get::<String, _>("digest"))
+                    .transpose()?
+                    .filter(|d| *d != m.digest);
                 sqlx::query(
                     "INSERT INTO tags (repo, tag, digest) VALUES ($1, $2, $3)
                      ON CONFLICT (repo, tag) DO UPDATE SET digest = excluded.digest",
@@ -706,7 +815,13 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             }
-            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
+            refresh_artifact!(tx, repo, &m.digest, v);
+            for d in moved_from.iter().chain(children) {
+                refresh_artifact!(tx, repo, d, v);
+            }
+            for s in signed.iter().chain(referrer.map(|r| &r.subject)) {
+                restamp_subject!(tx, repo, s, v);
+            }
             tx.commit().await?;
         });
         Ok(())
@@ -853,6 +968,38 @@ impl Db {
     pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool> {
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            let v = bump_repo!(&mut *tx, repo);
+            // What its going changes in the overview: the images it
+            // signed or attested, and its own images (an index).
+            let mut subjects = Vec::new();
+            for r in sqlx::query(
+                "SELECT tag AS d FROM tags WHERE repo = $1 AND digest = $2
+                 UNION ALL SELECT subject AS d FROM referrers WHERE repo = $1 AND digest = $2",
+            )
+            .bind(repo)
+            .bind(digest)
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                let d: String = r.try_get("d")?;
+                if let Some(s) = super::artifacts::signature_subject(&d) {
+                    subjects.push(s);
+                } else if d.starts_with("sha256:") {
+                    subjects.push(d);
+                }
+            }
+            let children = sqlx::query(
+                "SELECT c.child FROM manifest_refs c
+                   JOIN manifests m ON m.repo = c.repo AND m.digest = c.child
+                  WHERE c.repo = $1 AND c.parent = $2",
+            )
+            .bind(repo)
+            .bind(digest)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("child"))
+            .collect::<Result<Vec<_>, _>>()?;
             sqlx::query("DELETE FROM tags WHERE repo = $1 AND digest = $2")
                 .bind(repo)
                 .bind(digest)
@@ -876,7 +1023,12 @@ impl Db {
                 .rows_affected();
             // A deleted signature must stop counting on every replica.
             sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
-            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
+            for d in std::iter::once(digest).chain(children.iter().map(String::as_str)) {
+                refresh_artifact!(tx, repo, d, v);
+            }
+            for s in &subjects {
+                restamp_subject!(tx, repo, s, v);
+            }
             tx.commit().await?;
             n
         });
@@ -885,37 +1037,30 @@ impl Db {
 
     /// Deletes a tag; true when it existed.
     pub async fn delete_tag(&self, repo: &str, tag: &str) -> Result<bool> {
+        let signed = super::artifacts::signature_subject(tag);
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
-            let n = sqlx::query("DELETE FROM tags WHERE repo = $1 AND tag = $2")
+            let v = bump_repo!(&mut *tx, repo);
+            let was = sqlx::query("DELETE FROM tags WHERE repo = $1 AND tag = $2 RETURNING digest")
                 .bind(repo)
                 .bind(tag)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?
-                .rows_affected();
+                .map(|r| r.try_get::<String, _>("digest"))
+                .transpose()?;
             if tag.starts_with("sha256-") {
                 sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
             }
-            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
+            if let Some(d) = &was {
+                refresh_artifact!(tx, repo, d, v);
+            }
+            if let Some(s) = &signed {
+                restamp_subject!(tx, repo, s, v);
+            }
             tx.commit().await?;
-            n
+            u64::from(was.is_some())
         });
         Ok(n > 0)
-    }
-
-    /// The signing epoch and the version of what `repo` lists, in one
-    /// round trip.
-    pub async fn listing_state(&self, repo: &str) -> Result<(i64, i64)> {
-        on_pool!(&self.pool, p => {
-            let row = sqlx::query(
-                "SELECT (SELECT epoch FROM signing_epoch WHERE id = 1) AS epoch,
-                        COALESCE((SELECT version FROM repo_versions WHERE repo = $1), 0) AS version",
-            )
-            .bind(repo)
-            .fetch_one(p)
-            .await?;
-            Ok((row.try_get("epoch")?, row.try_get("version")?))
-        })
     }
 
     /// Tags of `repo` in lexical order after `last`, at most `n`.
@@ -1009,14 +1154,13 @@ impl Db {
         );
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            let v = bump_repo!(&mut *tx, repo);
             super::signing_db::insert_audit!(&mut *tx, ev);
-            if super::signing::is_signature_file(&f.path) {
+            stamp_file!(tx, repo, &f.path, v);
+            if let Some(base) = super::signing::signed_file(&f.path) {
                 sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+                stamp_file!(tx, repo, base, v);
                 // The custody of the file it signs.
-                let base = [".sig.bin", ".sigstore.json", ".sig", ".asc"]
-                    .iter()
-                    .find_map(|s| f.path.strip_suffix(s))
-                    .unwrap_or(&f.path);
                 let sign = super::signing_db::AuditEvent::new(
                     actor,
                     "sign",
@@ -1044,7 +1188,6 @@ impl Db {
             .bind(f.created)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -1109,16 +1252,22 @@ impl Db {
     pub async fn delete_file(&self, repo: &str, path: &str) -> Result<bool> {
         let n = on_pool!(&self.pool, p => {
             let mut tx = p.begin().await?;
+            let v = bump_repo!(&mut *tx, repo);
             let n = sqlx::query("DELETE FROM files WHERE repo = $1 AND path = $2")
                 .bind(repo)
                 .bind(path)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            if super::signing::is_signature_file(path) {
+            sqlx::query("DELETE FROM file_stamps WHERE repo = $1 AND path = $2")
+                .bind(repo)
+                .bind(path)
+                .execute(&mut *tx)
+                .await?;
+            if let Some(base) = super::signing::signed_file(path) {
                 sqlx::query(BUMP_EPOCH).execute(&mut *tx).await?;
+                stamp_file!(tx, repo, base, v);
             }
-            sqlx::query(BUMP_REPO).bind(repo).execute(&mut *tx).await?;
             tx.commit().await?;
             n
         });

@@ -47,6 +47,9 @@ pub(crate) struct LoadedKey {
 /// Keys and policies as of one epoch.
 pub(crate) struct State {
     pub epoch: i64,
+    /// SHA-256 over the policies and keys as stored: equal for states
+    /// that trust alike (the epoch also moves on every signature change).
+    pub trust: [u8; 32],
     pub policies: Vec<(Policy, i64)>,
     pub keys: Vec<LoadedKey>,
 }
@@ -115,8 +118,6 @@ pub(crate) struct Signing {
     cache: Mutex<HashMap<(String, String), Cached>>,
     /// Artifact summaries of the overview (see `artifacts.rs`).
     summaries: Mutex<HashMap<(String, String), super::artifacts::CachedSummary>>,
-    /// Sorted listings of the overview (see `artifacts.rs`).
-    listings: Mutex<HashMap<(String, String), super::artifacts::CachedListing>>,
     root: Option<TrustedRoot>,
     /// The key-encryption key of server-held keys (from config, or the
     /// file below, created on first use).
@@ -138,31 +139,11 @@ impl Signing {
             state: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
             summaries: Mutex::new(HashMap::new()),
-            listings: Mutex::new(HashMap::new()),
             root,
             kek: Mutex::new(kek),
             kek_file,
             pkcs11_module: pkcs11.0,
             pkcs11_pin: pkcs11.1,
-        }
-    }
-
-    pub(crate) fn listing(&self, repo: &str, key: &str) -> Option<super::artifacts::CachedListing> {
-        let m = self.listings.lock().ok()?;
-        m.get(&(repo.to_owned(), key.to_owned())).cloned()
-    }
-
-    pub(crate) fn remember_listing(
-        &self,
-        repo: &str,
-        key: &str,
-        c: super::artifacts::CachedListing,
-    ) {
-        if let Ok(mut m) = self.listings.lock() {
-            if m.len() >= super::artifacts::LISTINGS_MAX {
-                m.clear();
-            }
-            m.insert((repo.to_owned(), key.to_owned()), c);
         }
     }
 
@@ -290,9 +271,15 @@ pub fn is_signature_artifact(m: &Manifest) -> bool {
 
 /// Files that are detached signatures of another file.
 pub fn is_signature_file(path: &str) -> bool {
-    [".sig", ".sig.bin", ".sigstore.json", ".asc"]
+    signed_file(path).is_some()
+}
+
+/// The file a signature file signs (`a.tar.sig` → `a.tar`), if `path` is
+/// one.
+pub fn signed_file(path: &str) -> Option<&str> {
+    [".sig.bin", ".sigstore.json", ".sig", ".asc"]
         .iter()
-        .any(|s| path.ends_with(s))
+        .find_map(|s| path.strip_suffix(s))
 }
 
 /// The policy artifact type of a manifest (Docker or OCI media types).
@@ -335,8 +322,11 @@ impl Registry {
         let keys = self.db().keys().await?;
         // Read the epoch again: if it moved while loading, the next
         // request reloads (the state is labelled with the older epoch).
+        let trust =
+            signet_crypto::digest::sha256_concat(&[format!("{policies:?}\n{keys:?}").as_bytes()]);
         let state = Arc::new(State {
             epoch,
+            trust,
             policies: policies
                 .iter()
                 .filter_map(|r| match Policy::parse(&r.document) {
