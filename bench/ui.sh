@@ -2,14 +2,13 @@
 # Artifacts overview benchmark (issue 7), release build, one machine:
 #   - a repository with 10,000 images (pushed over the OCI API);
 #   - GET /api/v1/repositories/bulk/app/artifacts?limit=50 (the web UI's
-#     page request: listing, status and signer of each row), cold (first
-#     request of a sort after a push, answered by its own query) and warm
-#     (the next pages, 0.5 s later, from the listing built meanwhile),
-#     medians over one kept-alive connection;
+#     page request: listing, status and signer of each row): the first
+#     page of a sort right after a push to the repository, then pages
+#     further on asked at once, medians over one kept-alive connection;
 #   - beside it, the CNCF docker-registry's tag list page
 #     (/v2/bulk/app/tags/list?n=50&last=…) over the same 10,000 tags,
 #     which carries no status at all.
-# Target: warm median <= 50 ms. Exits non-zero when missed.
+# Target: both medians <= 50 ms. Exits non-zero when missed.
 # Usage: bench/ui.sh [REQUESTS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -114,31 +113,29 @@ def timed(c, path, headers):
     req(c, "GET", path, None, headers)
     return (time.perf_counter() - t) * 1000
 
-cold, warm = [], []
+first, pages = [], []
 c = conn(signet)
 sorts = ["sort=pushed", "sort=name", "sort=digest", "sort=size&order=desc"]
 for k in range(n):
-    # A push moves the repository's version: the next request is cold.
+    # Each round changes the repository first (a push), then asks for the
+    # first page of a sort and, at once, pages further on.
     req(c, "PUT", f"/v2/bulk/app/manifests/extra{k}", json.dumps({"schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:" + hashlib.sha256(b"{}").hexdigest(), "size": 2},
         "layers": [], "annotations": {"extra": str(k)}}).encode(),
         {**auth, "Content-Type": "application/vnd.oci.image.manifest.v1+json"})
     s = sorts[k % len(sorts)]
-    cold.append(timed(c, f"/api/v1/repositories/bulk/app/artifacts?{s}&limit=50", auth))
-    # A person reads the first page before the next; the whole listing is
-    # built meanwhile (asked at once, the next pages are cold too).
-    time.sleep(0.5)
+    first.append(timed(c, f"/api/v1/repositories/bulk/app/artifacts?{s}&limit=50", auth))
     for off in (50, 2500, 5000, 9950):
-        warm.append(timed(c, f"/api/v1/repositories/bulk/app/artifacts?{s}&limit=50&offset={off}", auth))
+        pages.append(timed(c, f"/api/v1/repositories/bulk/app/artifacts?{s}&limit=50&offset={off}", auth))
 d = conn(dreg)
 peer = [timed(d, f"/v2/bulk/app/tags/list?n=50&last=v{(k * 997) % 9950:05d}", {}) for k in range(n * 4)]
 med = statistics.median
 p = lambda xs, q: sorted(xs)[int(q * (len(xs) - 1))]
-print(f"artifacts page, warm: median {med(warm):.2f} ms, p95 {p(warm, .95):.2f} ms ({len(warm)} requests)")
-print(f"artifacts page, cold: median {med(cold):.2f} ms, p95 {p(cold, .95):.2f} ms ({len(cold)} requests)")
+print(f"artifacts page, first after a push: median {med(first):.2f} ms, p95 {p(first, .95):.2f} ms ({len(first)} requests)")
+print(f"artifacts page, further pages: median {med(pages):.2f} ms, p95 {p(pages, .95):.2f} ms ({len(pages)} requests)")
 print(f"docker-registry tags/list page: median {med(peer):.2f} ms, p95 {p(peer, .95):.2f} ms")
-print(f"ratio warm/peer {med(warm) / med(peer):.2f}, cold/peer {med(cold) / med(peer):.2f}")
-if med(warm) > 50:
-    sys.exit("warm median over 50 ms")
+print(f"ratio first/peer {med(first) / med(peer):.2f}, pages/peer {med(pages) / med(peer):.2f}")
+if max(med(first), med(pages)) > 50:
+    sys.exit("a median over 50 ms")
 EOF
