@@ -214,3 +214,74 @@ fn pgp_keys_sign_and_verify_with_gpg_both_ways() {
     assert!(junk.stderr.contains("keyring junk.asc"), "{}", junk.stderr);
     assert!(!junk.stderr.contains("panicked"));
 }
+
+/// A key gpg made in 2020 that expired a day later: its signature from
+/// that day is refused now (exit 1, the key and the date named), and so is
+/// an InRelease it signed; lifting the expiry makes both verify.
+#[test]
+fn expired_pgp_keys_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let home = tempfile::tempdir().unwrap();
+    let gh = home.path();
+    let ok = |args: &[&str]| {
+        let o = gpg(gh, args);
+        assert!(
+            o.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
+    };
+    let uid = "old@example.com";
+    ok(&[
+        "--faked-system-time",
+        "20200101T000000",
+        "--quick-gen-key",
+        uid,
+        "ed25519",
+        "sign",
+        "1d",
+    ]);
+    std::fs::write(dir.join("notes.txt"), "released on the first\n").unwrap();
+    ok(&[
+        "--faked-system-time",
+        "20200101T120000",
+        "-u",
+        uid,
+        "--output",
+        dir.join("notes.txt.sig").to_str().unwrap(),
+        "--detach-sign",
+        dir.join("notes.txt").to_str().unwrap(),
+    ]);
+    std::fs::write(dir.join("old.pub"), ok(&["--export", uid])).unwrap();
+    let verify = || {
+        run(signet(dir).args([
+            "verify-blob",
+            "--keyring",
+            "old.pub",
+            "--signature",
+            "notes.txt.sig",
+            "notes.txt",
+        ]))
+    };
+    let refused = verify();
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("expired on 2020-01-02"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("panicked"));
+    let colons = String::from_utf8(ok(&["--with-colons", "--list-keys", uid])).unwrap();
+    let fpr = colons
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_owned();
+    ok(&["--quick-set-expire", &fpr, "0"]);
+    std::fs::write(dir.join("old.pub"), ok(&["--export", uid])).unwrap();
+    let accepted = verify();
+    assert_eq!(accepted.code, 0, "{}", accepted.stderr);
+}

@@ -1241,6 +1241,64 @@ fn gpg_keys_sign_packages_under_a_gpg_rule() {
     std::fs::write(d.join("evil.deb"), &evil).unwrap();
     assert_eq!(put("tool_1.0_amd64.deb", "evil.deb"), 201);
     assert_eq!(get().0, 403, "tampered package");
+
+    // A key that expired (gpg made it in 2020, valid for a day): its
+    // signature from that day does not count now, and the decision says
+    // why.
+    let old = "Old <old@example.com>";
+    assert!(
+        gpg(&[
+            "--faked-system-time",
+            "20200101T000000",
+            "--quick-gen-key",
+            old,
+            "ed25519",
+            "sign",
+            "1d"
+        ])
+        .status
+        .success()
+    );
+    std::fs::write(d.join("legacy_0.9_amd64.deb"), b"an old package").unwrap();
+    let o = gpg(&[
+        "--faked-system-time",
+        "20200101T120000",
+        "--local-user",
+        old,
+        "--armor",
+        "--output",
+        d.join("legacy.asc").to_str().unwrap(),
+        "--detach-sign",
+        d.join("legacy_0.9_amd64.deb").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let old_cert =
+        String::from_utf8(gpg(&["--armor", "--export", "old@example.com"]).stdout).unwrap();
+    let (s, v) = api.json("POST", "/api/v1/signing/keys", &json!({"name": "old", "type": "gpg", "public_key": old_cert, "repositories": ["debian/**"]}));
+    assert_eq!(s, 201, "{v}");
+    apply(
+        &api,
+        d,
+        "packages",
+        "name: packages\nmode: enforce\nrepositories: [\"debian/**\"]\nrules:\n  - name: deb\n    artifact_types: [deb]\n    signature_type: gpg\n    trusted_keys: [release, old]\n",
+    );
+    assert_eq!(put("legacy_0.9_amd64.deb", "legacy_0.9_amd64.deb"), 201);
+    assert_eq!(put("legacy_0.9_amd64.deb.asc", "legacy.asc"), 201);
+    let r = api
+        .req(
+            "GET",
+            "/api/v1/repositories/debian/main/files/legacy_0.9_amd64.deb",
+        )
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 403, "a signature by an expired key");
+    let events = api.audit("debian/main");
+    assert!(
+        events.iter().any(|e| e["action"] == "policy.decision"
+            && e["subject"] == "legacy_0.9_amd64.deb"
+            && e.to_string().contains("expired on 2020-01-02")),
+        "{events:?}"
+    );
 }
 
 /// Packages carry their own OpenPGP signatures: an RPM's header signature

@@ -58,6 +58,15 @@ pub enum Error {
         /// Why.
         detail: String,
     },
+    /// The key, or the signature, has expired: at the time given, or when
+    /// it signed.
+    #[error("key {key_id} {detail}; ask the signer for a renewed key or a new signature")]
+    Expired {
+        /// The key.
+        key_id: String,
+        /// What expired, and when.
+        detail: String,
+    },
     /// The secret key is protected and the passphrase does not open it.
     #[error("the passphrase does not unlock secret key {key_id} (wrong passphrase?)")]
     WrongPassphrase {
@@ -346,6 +355,73 @@ pub struct Signer {
     pub user_ids: Vec<String>,
     /// When the signature says it was made (Unix seconds).
     pub created: Option<u64>,
+    /// When the signing key (or the certificate it belongs to) expires,
+    /// by its newest self-signatures (Unix seconds).
+    pub key_expires: Option<u64>,
+    /// When the signature itself expires (Unix seconds).
+    pub signature_expires: Option<u64>,
+}
+
+impl Signer {
+    /// Whether the key and the signature are still valid at `now` (Unix
+    /// seconds): an expired key or signature is an error, as for apt and
+    /// rpm. (That the key was valid when it signed is checked by the
+    /// verification itself.)
+    pub fn alive_at(&self, now: u64) -> Result<&Self> {
+        if let Some(x) = self.key_expires.filter(|x| *x <= now) {
+            return Err(Error::Expired {
+                key_id: self.key_id.clone(),
+                detail: format!("expired on {}", utc(x)),
+            });
+        }
+        if let Some(x) = self.signature_expires.filter(|x| *x <= now) {
+            return Err(Error::Expired {
+                key_id: self.key_id.clone(),
+                detail: format!("made a signature that expired on {}", utc(x)),
+            });
+        }
+        Ok(self)
+    }
+}
+
+fn utc(secs: u64) -> String {
+    signet_types::trust_root::unix_to_rfc3339(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// The newest of `sigs` (by creation time) that `issued` says the key
+/// itself made.
+fn newest<'a>(
+    sigs: impl IntoIterator<Item = &'a Signature>,
+    issued: impl Fn(&Signature) -> bool,
+) -> Option<&'a Signature> {
+    sigs.into_iter()
+        .filter(|s| issued(s))
+        .max_by_key(|s| s.created().map(|t| t.as_secs()).unwrap_or(0))
+}
+
+/// When `created` + the key expiration time `sig` states runs out (a
+/// zero duration means never).
+fn expiry(created: u32, sig: Option<&Signature>) -> Option<u64> {
+    sig.and_then(|s| s.key_expiration_time())
+        .map(|d| d.as_secs())
+        .filter(|d| *d > 0)
+        .map(|d| u64::from(created) + u64::from(d))
+}
+
+/// When the certificate's primary key expires: by its newest
+/// self-signature (direct-key or user ID binding).
+fn primary_expiry(cert: &SignedPublicKey) -> Option<u64> {
+    let (fp, id) = (cert.fingerprint(), cert.legacy_key_id());
+    let own = |s: &Signature| {
+        s.issuer_fingerprint().iter().any(|f| **f == fp)
+            || s.issuer_key_id().iter().any(|k| **k == id)
+    };
+    let sigs = cert
+        .details
+        .direct_signatures
+        .iter()
+        .chain(cert.details.users.iter().flat_map(|u| u.signatures.iter()));
+    expiry(cert.created_at().as_secs(), newest(sigs, own))
 }
 
 /// A set of certificates to verify against.
@@ -604,12 +680,57 @@ fn verify_with<R: Read>(
     res.map_err(|_| Error::BadSignature {
         key_id: key_id.clone(),
     })?;
+    // The key must have been valid when it signed: made before the
+    // signature and not yet expired (the certificate's primary key, and a
+    // subkey by its own binding too).
+    let key_created = match &key {
+        Issuer::Primary(k) => k.created_at(),
+        Issuer::Sub(s) => s.key.created_at(),
+    }
+    .as_secs();
+    let mut key_expires = primary_expiry(cert);
+    if let Issuer::Sub(s) = &key
+        && let Some(x) = expiry(key_created, newest(&s.signatures, |_| true))
+    {
+        key_expires = Some(key_expires.map_or(x, |p| p.min(x)));
+    }
+    let created = sig.created().map(|t| t.as_secs());
+    if let Some(c) = created {
+        if c < key_created {
+            return Err(Error::Unusable {
+                key_id,
+                detail: format!(
+                    "the signature is dated {}, before the key was made ({})",
+                    utc(c.into()),
+                    utc(key_created.into())
+                ),
+            });
+        }
+        if let Some(x) = key_expires.filter(|x| *x <= u64::from(c)) {
+            return Err(Error::Expired {
+                key_id,
+                detail: format!(
+                    "had expired (on {}) when it made this signature (dated {})",
+                    utc(x),
+                    utc(c.into())
+                ),
+            });
+        }
+    }
+    let signature_expires = created.and_then(|c| {
+        sig.signature_expiration_time()
+            .map(|d| d.as_secs())
+            .filter(|d| *d > 0)
+            .map(|d| u64::from(c) + u64::from(d))
+    });
     Ok(Signer {
         fingerprint: hex_upper(cert.fingerprint().as_bytes()),
         signing_fingerprint: hex_upper(fp.as_bytes()),
         key_id,
         user_ids: user_ids(cert),
-        created: sig.created().map(|t| u64::from(t.as_secs())),
+        created: created.map(u64::from),
+        key_expires,
+        signature_expires,
     })
 }
 

@@ -349,3 +349,161 @@ fn we_verify_sq_signatures_made_by_a_signing_subkey() {
     let ours = key.sign_detached("", &b"x"[..]).unwrap();
     ring.verify_detached(ours.as_bytes(), &b"x"[..]).unwrap();
 }
+
+/// 2020-01-01T00:00:00Z, when gpg is told these keys were made.
+const Y2020: u64 = 1_577_836_800;
+
+/// The fingerprint of the key gpg knows as `uid`.
+fn fingerprint_of(g: &Gpg, uid: &str) -> String {
+    let colons = String::from_utf8(g.ok(&["--with-colons", "--list-keys", uid]).stdout).unwrap();
+    colons
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .unwrap()
+        .to_owned()
+}
+
+fn expired_message(e: &Error) -> String {
+    assert!(matches!(e, Error::Expired { .. }), "{e:?}");
+    e.to_string()
+}
+
+/// Keys and signatures that expire (gpg makes them at a faked time in
+/// 2020): a signature made while its key was valid verifies, but does not
+/// count once the key has expired; one dated after the key expired never
+/// verifies; a key whose expiry was later lifted counts again (the newest
+/// self-signature rules); an expired signature does not count; nor does
+/// one by a signing subkey that expired, although its primary key never
+/// does.
+#[test]
+fn expired_keys_and_signatures_do_not_count() {
+    if !have("gpg") {
+        return;
+    }
+    let now = Y2020 + 10 * 365 * 86400;
+    let g = Gpg::new();
+    let uid = "Expiring <expiring@example.com>";
+    g.ok(&[
+        "--faked-system-time",
+        "20200101T000000",
+        "--quick-gen-key",
+        uid,
+        "ed25519",
+        "sign",
+        "1d",
+    ]);
+    let data = b"signed on the first day\n";
+    let file = g.write("data", data);
+    let sig = g.path("data.sig");
+    g.ok(&[
+        "--faked-system-time",
+        "20200101T120000",
+        "-u",
+        uid,
+        "--output",
+        s(&sig),
+        "--detach-sign",
+        s(&file),
+    ]);
+    let sig = std::fs::read(&sig).unwrap();
+    let ring = Keyring::parse(&g.ok(&["--export", uid]).stdout).unwrap();
+    let who = ring.verify_detached(&sig, &data[..]).unwrap();
+    let expires = who.key_expires.unwrap();
+    assert!(
+        (Y2020 + 86400..Y2020 + 86400 + 120).contains(&expires),
+        "{who:?}"
+    );
+    assert!(who.alive_at(Y2020 + 3600).is_ok());
+    let e = who.alive_at(now).unwrap_err();
+    assert!(expired_message(&e).contains("expired on 2020-01-02"), "{e}");
+
+    // Signed today with the expired key (gpg refuses to; our signer does
+    // not look): the key was no longer valid when it signed.
+    let secret = SecretKey::parse(&g.ok(&["--export-secret-keys", uid]).stdout).unwrap();
+    let late = secret.sign_detached("", &data[..]).unwrap();
+    let e = ring
+        .verify_detached(late.as_bytes(), &data[..])
+        .unwrap_err();
+    assert!(
+        expired_message(&e).contains("when it made this signature"),
+        "{e}"
+    );
+
+    // The owner lifts the expiry: the newest self-signature says never.
+    let fpr = fingerprint_of(&g, uid);
+    g.ok(&["--quick-set-expire", &fpr, "0"]);
+    let renewed = Keyring::parse(&g.ok(&["--export", uid]).stdout).unwrap();
+    let who = renewed.verify_detached(&sig, &data[..]).unwrap();
+    assert_eq!(who.key_expires, None);
+    assert!(who.alive_at(now).is_ok());
+    assert!(renewed.verify_detached(late.as_bytes(), &data[..]).is_ok());
+
+    // A signature that expires a day after it was made.
+    let short = g.path("short.sig");
+    g.ok(&[
+        "--faked-system-time",
+        "20200101T120000",
+        "-u",
+        uid,
+        "--default-sig-expire",
+        "1d",
+        "--output",
+        s(&short),
+        "--detach-sign",
+        s(&file),
+    ]);
+    let who = renewed
+        .verify_detached(&std::fs::read(&short).unwrap(), &data[..])
+        .unwrap();
+    assert!(who.signature_expires.is_some(), "{who:?}");
+    assert!(who.alive_at(Y2020 + 86400).is_ok());
+    let e = who.alive_at(now).unwrap_err();
+    assert!(
+        expired_message(&e).contains("signature that expired on 2020-01-02"),
+        "{e}"
+    );
+
+    // A primary key that never expires, with a signing subkey that does.
+    let uid = "Subkeys <subkeys@example.com>";
+    g.ok(&[
+        "--faked-system-time",
+        "20200101T000000",
+        "--quick-gen-key",
+        uid,
+        "ed25519",
+        "cert",
+        "never",
+    ]);
+    let fpr = fingerprint_of(&g, uid);
+    g.ok(&[
+        "--faked-system-time",
+        "20200101T000000",
+        "--quick-add-key",
+        &fpr,
+        "ed25519",
+        "sign",
+        "1d",
+    ]);
+    let sub_sig = g.path("sub.sig");
+    g.ok(&[
+        "--faked-system-time",
+        "20200101T120000",
+        "-u",
+        uid,
+        "--output",
+        s(&sub_sig),
+        "--detach-sign",
+        s(&file),
+    ]);
+    let ring = Keyring::parse(&g.ok(&["--export", uid]).stdout).unwrap();
+    let who = ring
+        .verify_detached(&std::fs::read(&sub_sig).unwrap(), &data[..])
+        .unwrap();
+    assert_ne!(
+        who.signing_fingerprint, who.fingerprint,
+        "the subkey signed"
+    );
+    assert!(who.key_expires.is_some(), "{who:?}");
+    assert!(expired_message(&who.alive_at(now).unwrap_err()).contains("expired on 2020-01-02"));
+}

@@ -67,6 +67,11 @@ pub struct Findings {
     pub checks: Vec<Check>,
     /// Certificates of keyless evidence, in `evidence` order where present.
     pub certificates: Vec<CertificateInfo>,
+    /// The earliest time (Unix seconds) some evidence stops counting for a
+    /// reason the verifier saw in it (an OpenPGP key or signature expiry):
+    /// what is worked out from these findings holds until then at most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<i64>,
 }
 
 /// Most signature sources examined per artifact (a flood of junk
@@ -85,7 +90,11 @@ impl Findings {
         signature_type: SignatureType,
         key_ids: &[&str],
         detail: String,
+        valid_until: Option<i64>,
     ) {
+        if let Some(t) = valid_until {
+            self.valid_until = Some(self.valid_until.map_or(t, |v| v.min(t)));
+        }
         for id in key_ids {
             let e = Evidence {
                 claim: Claim::Signature { signature_type },

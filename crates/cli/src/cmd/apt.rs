@@ -209,11 +209,13 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
         .with_context(|| format!("cannot read {}/InRelease", a.dir.display()))?;
     let (text, who) = ring
         .verify_cleartext(&inrelease)
+        .and_then(|(text, who)| Ok((text, super::pgp::alive(who)?)))
         .map_err(|e| fail(format!("InRelease: {e}")))?;
     if let Ok(release) = std::fs::read(a.dir.join("Release")) {
         let sig = std::fs::read(a.dir.join("Release.gpg"))
             .with_context(|| format!("cannot read {}/Release.gpg", a.dir.display()))?;
         ring.verify_detached(&sig, &release[..])
+            .and_then(super::pgp::alive)
             .map_err(|e| fail(format!("Release.gpg: {e}")))?;
     }
     // The indexes the signed text lists must match.

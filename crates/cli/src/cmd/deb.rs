@@ -135,6 +135,7 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
         f.read_exact(&mut sig)?;
         let who = ring
             .verify_detached(&sig, signed_stream(pkg, &members)?)
+            .and_then(super::pgp::alive)
             .map_err(|e| fail(format!("{member_name}: {e}")))?;
         Ok(format!(
             "{member_name} signature OK, key {} ({})",

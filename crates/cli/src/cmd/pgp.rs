@@ -105,7 +105,8 @@ fn failed(e: signet_openpgp::Error) -> anyhow::Error {
     match e {
         signet_openpgp::Error::BadSignature { .. }
         | signet_openpgp::Error::UnknownKey { .. }
-        | signet_openpgp::Error::Unusable { .. } => {
+        | signet_openpgp::Error::Unusable { .. }
+        | signet_openpgp::Error::Expired { .. } => {
             anyhow!(VerificationFailed).context(e.to_string())
         }
         e => anyhow!(e),
@@ -121,12 +122,26 @@ fn report(who: &signet_openpgp::Signer) {
     println!("Verified OK");
 }
 
+/// `who`, if its key and signature have not expired by now (that the key
+/// was valid when it signed is part of the verification).
+pub(crate) fn alive(who: signet_openpgp::Signer) -> signet_openpgp::Result<signet_openpgp::Signer> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    who.alive_at(now)?;
+    Ok(who)
+}
+
 /// `verify-blob --keyring K --signature F.asc FILE`.
 pub(crate) fn verify(ring: &Path, signature: &str, file: &Path) -> Result<ExitCode> {
     let ring = keyring(ring)?;
     let sig =
         std::fs::read(signature).with_context(|| format!("cannot read signature {signature}"))?;
-    let who = ring.verify_detached(&sig, open(file)?).map_err(failed)?;
+    let who = ring
+        .verify_detached(&sig, open(file)?)
+        .and_then(alive)
+        .map_err(failed)?;
     report(&who);
     Ok(ExitCode::SUCCESS)
 }
@@ -143,7 +158,10 @@ pub(crate) fn verify_clearsigned(
     open(file)?
         .read_to_string(&mut text)
         .with_context(|| format!("{} is not a clearsigned text", file.display()))?;
-    let (body, who) = ring.verify_cleartext(&text).map_err(failed)?;
+    let (body, who) = ring
+        .verify_cleartext(&text)
+        .and_then(|(body, who)| Ok((body, alive(who)?)))
+        .map_err(failed)?;
     if let Some(p) = output {
         write_atomic(p, body.as_bytes(), 0o644, true)?;
     }

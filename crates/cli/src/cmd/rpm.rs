@@ -132,6 +132,7 @@ fn verify_one(ring: &signet_openpgp::Keyring, pkg: &Path) -> Result<String> {
     };
     let who = ring
         .verify_detached(sig, &prefix.header_bytes[..])
+        .and_then(super::pgp::alive)
         .map_err(|e| fail(format!("header signature: {e}")))?;
     Ok(format!(
         "{}; signature OK, key {} ({})",

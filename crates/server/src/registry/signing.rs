@@ -795,6 +795,7 @@ impl Registry {
                 &keys,
                 source,
                 Err("no OpenPGP (gpg) key is registered for this repository".into()),
+                at,
             );
             return Ok(());
         }
@@ -804,6 +805,7 @@ impl Registry {
                 &keys,
                 source,
                 Err("the signature file is too large".into()),
+                at,
             );
             return Ok(());
         };
@@ -813,7 +815,7 @@ impl Registry {
                 ring.verify_detached(&sig, r).map_err(|e| e.to_string())
             })
             .await?;
-        record_pgp(f, &keys, source, res);
+        record_pgp(f, &keys, source, res, at);
         Ok(())
     }
 
@@ -864,7 +866,7 @@ impl Registry {
         } else {
             return Ok(());
         };
-        record_pgp(f, &keys, &source, res);
+        record_pgp(f, &keys, &source, res, at);
         Ok(())
     }
 
@@ -1164,7 +1166,7 @@ impl Registry {
 
 /// The earliest expiry among keys that signed what `findings` counted.
 pub(crate) fn expiry_of(state: &State, findings: &Findings, at: i64) -> i64 {
-    let mut until = i64::MAX;
+    let mut until = findings.valid_until.unwrap_or(i64::MAX);
     for e in &findings.evidence {
         if let signet_policy::Signer::Key { key_id } = &e.signer
             && let Some(k) = state.keys.iter().find(|k| &k.row.id == key_id)
@@ -1509,7 +1511,14 @@ fn record_pgp(
     keys: &[(&str, &signet_openpgp::Keyring)],
     source: &str,
     res: std::result::Result<signet_openpgp::Signer, String>,
+    at: i64,
 ) {
+    // Valid when it signed (checked by the verification) and still now.
+    let res = res.and_then(|who| {
+        who.alive_at(u64::try_from(at).unwrap_or(0))
+            .map_err(|e| e.to_string())?;
+        Ok(who)
+    });
     match res {
         Ok(who) => {
             let ids: Vec<&str> = keys
@@ -1523,11 +1532,18 @@ fn record_pgp(
                 who.fingerprint,
                 ids.join(", ")
             );
+            let until = who
+                .key_expires
+                .into_iter()
+                .chain(who.signature_expires)
+                .min()
+                .map(|t| i64::try_from(t).unwrap_or(i64::MAX));
             f.key_signature(
                 source,
                 signet_policy::document::SignatureType::Gpg,
                 &ids,
                 detail,
+                until,
             );
         }
         Err(detail) => f.fail(source, detail),
