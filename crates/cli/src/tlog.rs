@@ -194,38 +194,6 @@ pub(crate) fn legacy_bundle(entry: &TransparencyLogEntry) -> Result<String> {
     .to_string())
 }
 
-/// A legacy cosign `rekorBundle` (SET only) as a bundle entry.
-pub(crate) fn entry_from_legacy(rekor_bundle: &Value) -> Result<TransparencyLogEntry> {
-    let p = &rekor_bundle["Payload"];
-    let body = b64::decode(p["body"].as_str().unwrap_or_default())
-        .context("rekorBundle body is not base64")?;
-    let parsed: Value = serde_json::from_slice(&body).context("rekorBundle body is not JSON")?;
-    Ok(TransparencyLogEntry {
-        log_index: p["logIndex"]
-            .as_i64()
-            .ok_or_else(|| anyhow!("rekorBundle without logIndex"))?,
-        log_id: LogId {
-            key_id: signet_types::hex::decode(p["logID"].as_str().unwrap_or_default())
-                .ok_or_else(|| anyhow!("bad logID"))?,
-        },
-        kind_version: KindVersion {
-            kind: parsed["kind"].as_str().unwrap_or_default().to_owned(),
-            version: parsed["apiVersion"].as_str().unwrap_or_default().to_owned(),
-        },
-        integrated_time: p["integratedTime"].as_i64(),
-        inclusion_promise: Some(InclusionPromise {
-            signed_entry_timestamp: b64::decode(
-                rekor_bundle["SignedEntryTimestamp"]
-                    .as_str()
-                    .unwrap_or_default(),
-            )
-            .context("bad SignedEntryTimestamp")?,
-        }),
-        inclusion_proof: None,
-        canonicalized_body: body,
-    })
-}
-
 /// Fetches a log's trusted root.
 pub(crate) fn fetch_trusted_root(url: &str) -> Result<Vec<u8>> {
     let endpoint = format!("{}/api/v1/trusted-root", base(url));

@@ -1450,8 +1450,10 @@ fn keyless_rules_match_certificate_identities() {
         "keyless",
         "name: keyless\nrepositories: [\"production/**\"]\nrules:\n  - name: release-bot\n    key_requirements:\n      - type: keyless\n        certificate_identity: \"*@acme.example\"\n        certificate_oidc_issuer: https://accounts.google.com\n",
     );
-    let sign_as = |who: &str, image: &str| {
-        keypair(d, who);
+    let sign_as = |who: &str, image: &str, layout: &str| {
+        if !d.join(format!("{who}.key")).exists() {
+            keypair(d, who);
+        }
         let key = signet_crypto::PublicKey::from_pem(
             &std::fs::read(d.join(format!("{who}.pub"))).unwrap(),
         )
@@ -1487,6 +1489,8 @@ fn keyless_rules_match_certificate_identities() {
                 "chain.pem",
                 "--tlog-url",
                 &api.url,
+                "--layout",
+                layout,
                 &format!("{}/{image}", api.host()),
             ],
         );
@@ -1495,8 +1499,20 @@ fn keyless_rules_match_certificate_identities() {
     let (good, _) = api.push_image("production/app", "v1", b"keyless good");
     let (bad, _) = api.push_image("production/app", "v2", b"keyless bad");
     assert_eq!(api.pull("production/app", &good).0, 403);
-    sign_as("releasebot", &format!("production/app@{good}"));
-    sign_as("eve", &format!("production/app@{bad}"));
+    sign_as("releasebot", &format!("production/app@{good}"), "both");
+    sign_as("eve", &format!("production/app@{bad}"), "both");
+    // The legacy layout alone (cosign 2's `.sig` tag, the certificate and
+    // rekorBundle annotations on its layer) counts too: verified offline,
+    // the log's promise (SET) standing for the time of signing.
+    let (legacy, _) = api.push_image("production/app", "v3", b"keyless legacy");
+    sign_as("releasebot", &format!("production/app@{legacy}"), "legacy");
+    let (s, body) = api.pull("production/app", &legacy);
+    assert_eq!(s, 200, "{body}");
+    let (legacy_eve, _) = api.push_image("production/app", "v4", b"keyless legacy eve");
+    sign_as("eve", &format!("production/app@{legacy_eve}"), "legacy");
+    let (s, body) = api.pull("production/app", &legacy_eve);
+    assert_eq!(s, 403);
+    assert!(body.contains("eve@evil.example"), "{body}");
     let (s, body) = api.pull("production/app", &good);
     assert_eq!(s, 200, "{body}");
     let (s, body) = api.pull("production/app", &bad);

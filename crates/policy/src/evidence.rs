@@ -80,6 +80,31 @@ pub const MAX_SOURCES: usize = 64;
 
 const CERT_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
 
+/// The log entry (with its SET) that cosign's `rekorBundle` annotation of
+/// a legacy layer carries, if any: what lets a keyless legacy signature
+/// verify offline.
+fn legacy_log_entry(
+    annotations: &BTreeMap<String, String>,
+) -> Result<Vec<signet_types::bundle::TransparencyLogEntry>, String> {
+    let Some(text) = annotations.get(signet_oci::legacy::BUNDLE_ANNOTATION) else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "the {} annotation is not JSON: {e}",
+            signet_oci::legacy::BUNDLE_ANNOTATION
+        )
+    })?;
+    signet_types::rekor::entry_from_legacy(&v)
+        .map(|e| vec![e])
+        .map_err(|e| {
+            format!(
+                "the {} annotation: {e}",
+                signet_oci::legacy::BUNDLE_ANNOTATION
+            )
+        })
+}
+
 impl Findings {
     /// Records a signature the caller verified itself (OpenPGP, which
     /// this crate does not read): one piece of evidence per registered key
@@ -184,6 +209,13 @@ impl Findings {
         } else {
             vm.public_key = Some(PublicKeyIdentifier::default());
         }
+        // Key signatures are not checked against a log here.
+        if vm.public_key.is_none() {
+            match legacy_log_entry(annotations) {
+                Ok(entries) => vm.tlog_entries = entries,
+                Err(e) => return self.fail(source, e),
+            }
+        }
         let bundle = Bundle {
             media_type: "application/vnd.dev.sigstore.bundle+json;version=0.1".into(),
             verification_material: vm,
@@ -223,6 +255,13 @@ impl Findings {
                 Err(e) => return self.fail(source, format!("the certificate annotation: {e}")),
             },
             None => vm.public_key = Some(PublicKeyIdentifier::default()),
+        }
+        // Key signatures are not checked against a log here.
+        if vm.public_key.is_none() {
+            match legacy_log_entry(annotations) {
+                Ok(entries) => vm.tlog_entries = entries,
+                Err(e) => return self.fail(source, e),
+            }
         }
         let bundle = Bundle {
             media_type: "application/vnd.dev.sigstore.bundle+json;version=0.1".into(),

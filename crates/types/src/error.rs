@@ -19,6 +19,14 @@ pub enum Error {
     /// A value cannot be canonicalized (RFC 8785).
     #[error("cannot canonicalize JSON: {0}")]
     Canonical(&'static str),
+    /// A field is missing or has the wrong form.
+    #[error("malformed {what}: {detail}")]
+    Field {
+        /// Which document was being read.
+        what: &'static str,
+        /// What is wrong.
+        detail: &'static str,
+    },
     /// A bundle has neither or both of `messageSignature` and `dsseEnvelope`.
     #[error("bundle must hold exactly one of messageSignature and dsseEnvelope")]
     BundleContent,

@@ -197,6 +197,52 @@ pub fn set_payload(
     }))
 }
 
+/// A legacy cosign `rekorBundle` (the `dev.sigstore.cosign/bundle`
+/// annotation of a `.sig` layer, or `--bundle` of `sign-blob` before
+/// Sigstore bundles): `{"SignedEntryTimestamp": b64, "Payload": {"body":
+/// b64, "integratedTime", "logIndex", "logID": hex}}`, as a bundle log
+/// entry that carries the SET and no inclusion proof.
+pub fn entry_from_legacy(
+    rekor_bundle: &serde_json::Value,
+) -> Result<crate::bundle::TransparencyLogEntry> {
+    use crate::bundle::{InclusionPromise, KindVersion, LogId, TransparencyLogEntry};
+    let bad = |detail| Error::Field {
+        what: "rekorBundle",
+        detail,
+    };
+    let p = &rekor_bundle["Payload"];
+    let body = b64::decode(p["body"].as_str().ok_or_else(|| bad("no Payload.body"))?)
+        .map_err(|_| bad("Payload.body is not base64"))?;
+    let parsed: serde_json::Value = serde_json::from_slice(&body).map_err(|e| Error::Json {
+        what: "rekorBundle body",
+        source: e,
+    })?;
+    Ok(TransparencyLogEntry {
+        log_index: p["logIndex"]
+            .as_i64()
+            .ok_or_else(|| bad("no Payload.logIndex"))?,
+        log_id: LogId {
+            key_id: crate::hex::decode(p["logID"].as_str().unwrap_or_default())
+                .ok_or_else(|| bad("Payload.logID is not hex"))?,
+        },
+        kind_version: KindVersion {
+            kind: parsed["kind"].as_str().unwrap_or_default().to_owned(),
+            version: parsed["apiVersion"].as_str().unwrap_or_default().to_owned(),
+        },
+        integrated_time: p["integratedTime"].as_i64(),
+        inclusion_promise: Some(InclusionPromise {
+            signed_entry_timestamp: b64::decode(
+                rekor_bundle["SignedEntryTimestamp"]
+                    .as_str()
+                    .ok_or_else(|| bad("no SignedEntryTimestamp"))?,
+            )
+            .map_err(|_| bad("SignedEntryTimestamp is not base64"))?,
+        }),
+        inclusion_proof: None,
+        canonicalized_body: body,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +273,32 @@ mod tests {
                 .unwrap()
                 .trim_ascii_end()
         );
+    }
+
+    #[test]
+    fn legacy_rekor_bundles_read_or_say_what_is_wrong() {
+        let body = b64::encode(br#"{"apiVersion":"0.0.1","kind":"hashedrekord","spec":{}}"#);
+        let good = serde_json::json!({"SignedEntryTimestamp": "AQID",
+            "Payload": {"body": body, "integratedTime": 1700000000, "logIndex": 7, "logID": "0a0b"}});
+        let e = entry_from_legacy(&good).unwrap();
+        assert_eq!((e.log_index, e.integrated_time), (7, Some(1_700_000_000)));
+        assert_eq!(e.log_id.key_id, vec![10, 11]);
+        assert_eq!(e.kind_version.kind, "hashedrekord");
+        assert_eq!(
+            e.inclusion_promise.unwrap().signed_entry_timestamp,
+            vec![1, 2, 3]
+        );
+        for (mutate, needle) in [
+            ("/Payload/body", "Payload.body"),
+            ("/Payload/logIndex", "logIndex"),
+            ("/Payload/logID", "logID"),
+            ("/SignedEntryTimestamp", "SignedEntryTimestamp"),
+        ] {
+            let mut bad = good.clone();
+            *bad.pointer_mut(mutate).unwrap() = serde_json::json!("@@ not it @@");
+            let msg = entry_from_legacy(&bad).unwrap_err().to_string();
+            assert!(msg.contains(needle), "{mutate}: {msg}");
+        }
+        assert!(entry_from_legacy(&serde_json::json!(null)).is_err());
     }
 }

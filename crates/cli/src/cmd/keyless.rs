@@ -550,7 +550,7 @@ impl Checker {
             let v: serde_json::Value = serde_json::from_str(rb).map_err(|e| {
                 anyhow!("the {REKOR_BUNDLE_ANNOTATION} annotation is not JSON: {e}")
             })?;
-            vm.tlog_entries = vec![crate::tlog::entry_from_legacy(&v)?];
+            vm.tlog_entries = vec![signet_types::rekor::entry_from_legacy(&v)?];
         }
         let (message_signature, dsse_envelope, artifact) = match content {
             LegacyContent::Message { payload, signature } => (

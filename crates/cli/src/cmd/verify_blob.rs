@@ -97,7 +97,7 @@ fn read_legacy_bundle(
     }
     let rekor = value.get("rekorBundle").filter(|r| !r.is_null());
     let tlog_entries = match rekor {
-        Some(r) if !ignore_tlog => vec![crate::tlog::entry_from_legacy(r)?],
+        Some(r) if !ignore_tlog => vec![signet_types::rekor::entry_from_legacy(r)?],
         _ => Vec::new(),
     };
     Ok(Evidence {
