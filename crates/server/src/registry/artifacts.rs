@@ -265,12 +265,35 @@ fn to_u64(v: i64) -> u64 {
 }
 
 impl Db {
+    /// One page of `repo`'s artifacts: files, or images (see
+    /// `artifact_rows`). Past the end, the total still counts them all.
+    pub async fn artifact_page(&self, repo: &str, file: bool, q: &PageQuery) -> Result<Page> {
+        let rows = |q| async move {
+            if file {
+                self.file_page(repo, &q).await
+            } else {
+                self.image_page(repo, &q).await
+            }
+        };
+        let mut page = rows(q.clone()).await?;
+        if page.rows.is_empty() && q.offset > 0 {
+            // The count comes with rows only.
+            let first = PageQuery {
+                offset: 0,
+                limit: 1,
+                ..q.clone()
+            };
+            page.total = rows(first).await?.total;
+        }
+        Ok(page)
+    }
+
     /// One page of the images in `repo` (see `artifact_rows`).
-    pub async fn image_page(&self, repo: &str, q: &PageQuery) -> Result<Page> {
+    async fn image_page(&self, repo: &str, q: &PageQuery) -> Result<Page> {
         let pattern = like_pattern(&q.search);
         // Tags never hold a comma, the separator of the stored list.
         let on_tags = i64::from(!q.search.contains(','));
-        let mut page = on_pool!(&self.pool, p => {
+        let page = on_pool!(&self.pool, p => {
             let rows = sqlx::query(image_sql(q.sort, q.desc))
                 .bind(repo)
                 .bind(&pattern)
@@ -299,25 +322,13 @@ impl Db {
             }
             page
         });
-        if page.rows.is_empty() && q.offset > 0 {
-            page.total = Box::pin(self.image_page(
-                repo,
-                &PageQuery {
-                    offset: 0,
-                    limit: 1,
-                    ..q.clone()
-                },
-            ))
-            .await?
-            .total;
-        }
         Ok(page)
     }
 
     /// One page of the files in `repo` (detached signatures left out).
-    pub async fn file_page(&self, repo: &str, q: &PageQuery) -> Result<Page> {
+    async fn file_page(&self, repo: &str, q: &PageQuery) -> Result<Page> {
         let pattern = like_pattern(&q.search);
-        let mut page = on_pool!(&self.pool, p => {
+        let page = on_pool!(&self.pool, p => {
             let rows = sqlx::query(file_sql(q.sort, q.desc))
                 .bind(repo)
                 .bind(&pattern)
@@ -341,18 +352,6 @@ impl Db {
             }
             page
         });
-        if page.rows.is_empty() && q.offset > 0 {
-            page.total = Box::pin(self.file_page(
-                repo,
-                &PageQuery {
-                    offset: 0,
-                    limit: 1,
-                    ..q.clone()
-                },
-            ))
-            .await?
-            .total;
-        }
         Ok(page)
     }
 }
@@ -561,15 +560,11 @@ impl Registry {
         q: &PageQuery,
     ) -> Result<Value> {
         let file = kind != "oci";
-        let page = async {
-            if file {
-                self.db().file_page(repo, q).await
-            } else {
-                self.db().image_page(repo, q).await
-            }
-        };
-        let (page, state) =
-            futures_util::future::try_join(page, self.current_signing_state()).await?;
+        let (page, state) = futures_util::future::try_join(
+            self.db().artifact_page(repo, file, q),
+            self.current_signing_state(),
+        )
+        .await?;
         let summaries = futures_util::future::try_join_all(
             page.rows
                 .iter()

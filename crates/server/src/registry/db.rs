@@ -361,6 +361,10 @@ const SCHEMA: &[&str] = &[
         chunks BIGINT NOT NULL
     )",
     "CREATE INDEX IF NOT EXISTS referrers_by_digest ON referrers (repo, digest)",
+    // The artifacts overview's file sorts (by path: the primary key).
+    "CREATE INDEX IF NOT EXISTS files_by_created ON files (repo, created, path)",
+    "CREATE INDEX IF NOT EXISTS files_by_size ON files (repo, size, path)",
+    "CREATE INDEX IF NOT EXISTS files_by_digest ON files (repo, digest, path)",
     // The artifacts overview: one row per listed image (see
     // `artifacts::REFRESH_ROW`), kept in the transaction of every change.
     "CREATE TABLE IF NOT EXISTS artifact_rows (
